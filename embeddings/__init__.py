@@ -1,0 +1,1 @@
+"""From press-release files to a persistent, searchable index."""

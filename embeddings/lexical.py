@@ -1,0 +1,85 @@
+"""BM25 over chunk texts (bm25s), with a tokenizer that keeps reference codes, numbers and amounts whole.
+
+"2010-12-S-232", "$4.5" and "U.S." must be findable as written: each such token is indexed whole and
+also as its parts, so a query for the whole code or any of its pieces matches.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-./:][a-z0-9]+)*")
+_PART = re.compile(r"[a-z0-9]+")
+_STOPWORDS = frozenset(
+    """a an and are as at be but by for from had has have he her his i if in into is it its of on or
+    our she that the their them they this to was we were what when where which who whom why will
+    with would you your did does do how many much""".split()
+)
+_stemmer = Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(text.lower()):
+        token = match.group(0)
+        parts = _PART.findall(token)
+        if len(parts) > 1:
+            tokens.append(token)
+        for part in parts:
+            if part not in _STOPWORDS:
+                tokens.append(part if part.isdigit() else _stemmer.stemWord(part))
+    return tokens
+
+
+class LexicalIndex:
+    def __init__(self, retriever: bm25s.BM25, chunk_ids: np.ndarray) -> None:
+        self.retriever = retriever
+        self.chunk_ids = chunk_ids
+        self._position = {int(c): i for i, c in enumerate(chunk_ids)}
+
+    @classmethod
+    def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
+        retriever = bm25s.BM25()
+        corpus = [tokenize(t) or [""] for t in texts]
+        if corpus:
+            retriever.index(corpus, show_progress=False)
+        return cls(retriever, np.asarray(chunk_ids, dtype=np.int64))
+
+    def save(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        if len(self.chunk_ids):
+            self.retriever.save(str(path))
+        np.save(path / "ids.npy", self.chunk_ids)
+        (path / "pressqa.json").write_text(json.dumps({"chunks": len(self.chunk_ids)}))
+
+    @classmethod
+    def load(cls, path: Path) -> LexicalIndex:
+        chunk_ids = np.load(path / "ids.npy")
+        retriever = bm25s.BM25.load(str(path)) if len(chunk_ids) else bm25s.BM25()
+        return cls(retriever, chunk_ids)
+
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top-k (chunk id, BM25 score), only chunks in `allowed` when given; zero scores are dropped."""
+        if not len(self.chunk_ids):
+            return []
+        vocab = self.retriever.vocab_dict
+        tokens = [t for t in tokenize(query) if t in vocab]
+        if not tokens:
+            return []
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(len(self.chunk_ids), dtype=np.float32)
+            positions = [self._position[int(c)] for c in allowed if int(c) in self._position]
+            mask[positions] = 1.0
+        scores = self.retriever.get_scores(tokens, weight_mask=mask)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(self.chunk_ids[i]), float(scores[i])) for i in top if scores[i] > 0]

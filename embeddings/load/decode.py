@@ -1,0 +1,89 @@
+"""Bytes to str: size limits, binary detection and the encoding fallbacks every loader uses."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+from pathlib import Path
+
+from embeddings.load.base import BadFile
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# cp1252 before latin-1: Windows-made files use its curly quotes and dashes in 0x80-0x9F, where latin-1
+# would give invisible control characters. latin-1 last because it accepts any byte sequence.
+_FALLBACKS = ("cp1252", "latin-1")
+_SNIFF_BYTES = 8192
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
+
+
+def check_size(path: Path, max_bytes: int) -> int:
+    size = os.stat(path).st_size
+    if size > max_bytes:
+        raise BadFile(f"file is {_size(size)}, over the {_size(max_bytes)} limit (max_file_bytes)")
+    if size == 0:
+        raise BadFile("empty file")
+    return size
+
+
+def sniff(head: bytes) -> None:
+    """Rejects binary content from the first bytes, before anything is decoded."""
+    # UTF-16 text is full of NUL bytes, yet is text.
+    if head.startswith(_UTF16_BOMS):
+        return
+    if b"\x00" in head:
+        raise BadFile("binary file (contains NUL bytes), not text")
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:4096]
+    controls = sum(1 for c in sample if c < " " and c not in "\t\n\r\f\v")
+    return controls > len(sample) * 0.05
+
+
+def decode(data: bytes, declared: str | None = None) -> str:
+    """Decodes a whole file; `declared` is an encoding the file names itself (e.g. an HTML meta charset)."""
+    sniff(data[:_SNIFF_BYTES])
+    if data.startswith(_UTF16_BOMS):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise BadFile(f"undecodable UTF-16 text at byte {e.start}") from None
+    else:
+        text = _decode_fallback(data, declared)
+    if _looks_binary(text):
+        raise BadFile("binary file (mostly control characters), not text")
+    if not text.strip():
+        raise BadFile("empty file (only whitespace)")
+    return text
+
+
+def _decode_fallback(data: bytes, declared: str | None) -> str:
+    encodings = ["utf-8-sig"]
+    if declared:
+        # An unknown charset name in a page is the page's mistake; the fallbacks still apply.
+        with contextlib.suppress(LookupError):
+            encodings.append(codecs.lookup(declared).name)
+    for encoding in (*encodings, *_FALLBACKS):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte string")  # pragma: no cover
+
+
+def decode_line(raw: bytes) -> str:
+    """One JSONL line; decoded on its own so a stray cp1252 line does not spoil the whole file."""
+    return _decode_fallback(raw, None)
+
+
+def read_bytes(path: Path, max_bytes: int) -> bytes:
+    check_size(path, max_bytes)
+    return path.read_bytes()
+
+
+def read_text(path: Path, max_bytes: int) -> str:
+    return decode(read_bytes(path, max_bytes))

@@ -1,0 +1,26 @@
+"""Every setting in one place, read from PRESSQA_* environment variables (arguments override them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_cache_dir, user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PRESSQA_", extra="ignore")
+
+    index: Path = Field(default_factory=lambda: Path(user_data_dir("pressqa")) / "index")
+    cache: Path = Field(default_factory=lambda: Path(user_cache_dir("pressqa")))
+    model: str = "qwen2.5-0.5b"
+    top_k: int = 6
+    max_question_chars: int = 2000
+    max_upload_bytes: int = 50 * 1024 * 1024
+    threads: int | None = None  # torch threads; None lets torch decide
+
+
+def get_settings(**overrides: object) -> Settings:
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)

@@ -1,0 +1,1 @@
+"""Measuring quality against gold answers, and speed."""

@@ -1,0 +1,1 @@
+"""Question answering over the press-release index: local language models and generation."""

@@ -1,0 +1,149 @@
+"""From a question and retrieved passages to a streamed, cited answer (or a plain "not in these releases")."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from embeddings.chunk import split_sentences
+from qa.generate import Generator
+from qa.prompt import NOT_FOUND, answer_messages
+from qa.types import Answer, Citation, Passage
+
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_WORD = re.compile(r"[a-z0-9]+")
+_REFUSALS = re.compile(
+    r"not found|(?:passages?|releases?|text|context)s? (?:do(?:es)? not|don't|doesn't) "
+    r"(?:contain|say|mention|provide|include|specify|state)|no (?:information|mention)|"
+    r"(?:is|are) not (?:mentioned|provided|specified|stated)|cannot be determined|not possible to determine",
+    re.IGNORECASE,
+)
+_STOP_WORDS = frozenset(
+    "the a an of to in and or for on at by with was were is are be did does do what who".split()
+)
+
+
+def not_found_text(question: str) -> str:
+    q = question.strip().rstrip("?").strip()
+    return f'The indexed releases do not say. I found nothing that answers "{q}".'
+
+
+def is_refusal(text: str) -> bool:
+    head = text.strip()[:200]
+    return head.upper().startswith(NOT_FOUND) or bool(_REFUSALS.search(head))
+
+
+@dataclass
+class AnswerStream:
+    """Iterate for text pieces as they are generated; `answer` holds the final Answer once iteration ends.
+
+    The final text may differ from the streamed pieces: a refusal is reworded and citations are
+    resolved. Interfaces show the pieces while they arrive, then replace them with `answer.text`.
+    """
+
+    question: str
+    passages: Sequence[Passage]
+    generator: Generator | None
+    max_new_tokens: int = 200
+    stop: threading.Event | None = None
+    timings: dict[str, float] | None = None
+    answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        timings = dict(self.timings or {})
+        started = time.perf_counter()
+        if not self.passages or self.generator is None:
+            text = not_found_text(self.question)
+            self.answer = Answer(text, False, (), tuple(self.passages), self.question, timings)
+            yield text
+            return
+        raw = ""
+        held = ""  # output is held back while it could still turn out to be the refusal marker
+        first = True
+        for piece in self.generator.stream(
+            answer_messages(self.question, self.passages), self.max_new_tokens, self.stop
+        ):
+            if first:
+                timings["first_token"] = time.perf_counter() - started
+                first = False
+            raw += piece
+            if held is not None:
+                held += piece
+                if NOT_FOUND.startswith(held.strip().upper()[: len(NOT_FOUND)]) and len(held.strip()) < len(NOT_FOUND):
+                    continue
+                if held.strip().upper().startswith(NOT_FOUND):
+                    held = None
+                    continue
+                piece, held = held, None
+            if held is None and raw.strip().upper().startswith(NOT_FOUND):
+                continue
+            yield piece
+        timings["generate"] = time.perf_counter() - started
+        self.answer = build_answer(self.question, raw, self.passages, timings)
+        if not self.answer.found and not raw.strip().upper().startswith(NOT_FOUND):
+            return
+        if not self.answer.found:
+            yield self.answer.text
+
+
+def build_answer(question: str, raw: str, passages: Sequence[Passage], timings: dict[str, float]) -> Answer:
+    text = raw.strip()
+    if not text or is_refusal(text):
+        return Answer(not_found_text(question), False, (), tuple(passages), question, timings)
+    cited = _cited_numbers(text, len(passages))
+    if not cited:
+        # The model answered without markers: attribute the answer to the passage that supports it best.
+        best = _best_supporting(text, passages)
+        if best is None:
+            return Answer(not_found_text(question), False, (), tuple(passages), question, timings)
+        cited = [best]
+        text = f"{text} [{best}]"
+    text = _drop_invalid_markers(text, len(passages))
+    citations = tuple(_citation(n, passages[n - 1], f"{question} {text}") for n in cited)
+    return Answer(text, True, citations, tuple(passages), question, timings)
+
+
+def _cited_numbers(text: str, count: int) -> list[int]:
+    seen: list[int] = []
+    for match in _MARKER.finditer(text):
+        for part in match.group(1).split(","):
+            n = int(part)
+            if 1 <= n <= count and n not in seen:
+                seen.append(n)
+    return seen
+
+
+def _drop_invalid_markers(text: str, count: int) -> str:
+    def keep(match: re.Match[str]) -> str:
+        valid = [p.strip() for p in match.group(1).split(",") if 1 <= int(p) <= count]
+        return f"[{', '.join(valid)}]" if valid else ""
+
+    return _MARKER.sub(keep, text).strip()
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP_WORDS}
+
+
+def _best_supporting(answer: str, passages: Sequence[Passage]) -> int | None:
+    words = _content_words(_MARKER.sub("", answer))
+    if not words:
+        return None
+    overlaps = [len(words & _content_words(p.text)) / len(words) for p in passages]
+    best = max(range(len(passages)), key=lambda i: overlaps[i])
+    return best + 1 if overlaps[best] >= 0.3 else None
+
+
+def _citation(n: int, passage: Passage, evidence: str) -> Citation:
+    """Points at the passage's sentence that shares most words with the question and answer."""
+    words = _content_words(_MARKER.sub("", evidence))
+    best_start, best_end, best_score = passage.start, passage.end, -1.0
+    for span in split_sentences(passage.text):
+        sentence = passage.text[span.start : span.end]
+        score = len(words & _content_words(sentence))
+        if score > best_score:
+            best_start, best_end, best_score = passage.start + span.start, passage.start + span.end, score
+    return Citation(n, passage, best_start, best_end)

@@ -1,0 +1,129 @@
+"""One object that the CLI, the web app and the evaluation share: index + encoder + retriever + models."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from datetime import date
+from functools import cached_property
+
+from embeddings.encode import Encoder
+from embeddings.index import Filters, Index
+from embeddings.ingest import Ingestor
+from embeddings.settings import Settings
+from qa.answer import AnswerStream
+from qa.conversation import standalone_question
+from qa.generate import Generator, get_generator
+from qa.prompt import SummaryLength
+from qa.retrieve import RetrievalConfig, Retriever
+from qa.summarize import ReleaseSummaryStream, StatusCallback, TopicSummaryStream
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as given (empty, too long)."""
+
+
+class ReleaseNotFoundError(LookupError):
+    pass
+
+
+def encoder_for(index_path: object, settings: Settings) -> Encoder:
+    """The encoder an existing index was built with, or the default one for a new index."""
+    Index.stored_model(index_path)
+    return Encoder()
+
+
+class Engine:
+    def __init__(self, settings: Settings, index: Index, encoder: Encoder, retrieval: RetrievalConfig | None = None):
+        self.settings = settings
+        self.index = index
+        self.encoder = encoder
+        self.retriever = Retriever(index, encoder, retrieval)
+
+    @classmethod
+    def open(cls, settings: Settings, create: bool = False, retrieval: RetrievalConfig | None = None) -> Engine:
+        encoder = encoder_for(settings.index, settings)
+        index = Index.open(settings.index, encoder.name, encoder.dim, create=create)
+        return cls(settings, index, encoder, retrieval)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.index, self.encoder)
+
+    def generator(self, model: str | None = None) -> Generator:
+        return get_generator(model or self.settings.model, self.settings.cache, self.settings.threads)
+
+    def check_question(self, question: str) -> str:
+        question = question.strip()
+        if not question:
+            raise QuestionError("The question is empty: type a question about the releases.")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise QuestionError(
+                f"The question is {len(question):,} characters long; the limit is {limit:,}. "
+                "Ask about one thing at a time."
+            )
+        return question
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        k: int | None = None,
+        filters: Filters | None = None,
+        model: str | None = None,
+        stop: threading.Event | None = None,
+        max_new_tokens: int = 200,
+    ) -> AnswerStream:
+        question = self.check_question(question)
+        timings: dict[str, float] = {}
+        generator = self.generator(model)
+        if history:
+            t0 = time.perf_counter()
+            question = standalone_question(question, history, generator)
+            timings["rewrite"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        retrieval = self.retriever.search(question, k or self.settings.top_k, filters)
+        timings.update({f"retrieve_{k}": v for k, v in retrieval.timings.items()})
+        timings["retrieve"] = time.perf_counter() - t0
+        return AnswerStream(question, retrieval.passages, generator, max_new_tokens, stop, timings)
+
+    def find_release(self, release: str) -> str:
+        """A release id from an id or a title search; the best match when several titles match."""
+        if self.index.release(release) is not None:
+            return release
+        matches = self.index.find_releases(release, limit=1)
+        if not matches:
+            raise ReleaseNotFoundError(f"No indexed release has the id or title '{release}'.")
+        return matches[0].id
+
+    def summarize_release(
+        self,
+        release: str,
+        length: SummaryLength = "short",
+        model: str | None = None,
+        stop: threading.Event | None = None,
+        on_status: StatusCallback | None = None,
+    ) -> ReleaseSummaryStream:
+        found = self.index.release(self.find_release(release))
+        assert found is not None
+        return ReleaseSummaryStream(self.generator(model), length, stop, on_status, release=found)
+
+    def summarize_topic(
+        self,
+        topic: str,
+        since: date | None = None,
+        until: date | None = None,
+        organisation: str | None = None,
+        length: SummaryLength = "short",
+        model: str | None = None,
+        max_releases: int = 6,
+        stop: threading.Event | None = None,
+    ) -> TopicSummaryStream:
+        topic = self.check_question(topic)
+        filters = Filters(since=since, until=until, organisation=organisation)
+        passages = self.retriever.search(topic, k=max_releases * 3, filters=filters).passages
+        return TopicSummaryStream(
+            self.generator(model), length, stop, None, topic=topic, passages=passages, max_releases=max_releases
+        )

@@ -1,0 +1,220 @@
+"""Loading a chat model once and streaming greedy answers from it on the CPU."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qa.models import REGISTRY, ModelError, resolve_model
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
+
+logger = logging.getLogger(__name__)
+
+# Prompt + answer budget. Qwen2.5 accepts 32k tokens, but on a CPU prefill cost and KV-cache memory grow
+# with length, and retrieval never needs more than a few thousand tokens of context.
+MAX_CONTEXT = 8192
+# End-of-turn tokens of common chat formats; only those present in a tokenizer's vocabulary are used.
+_END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end|>", "<end_of_turn>")
+
+
+def _stop_criterion(events: tuple[threading.Event, ...]) -> Any:
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class EventStop(StoppingCriteria):
+        """Checked after every token, so a stop request costs at most one decoding step."""
+
+        def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> torch.BoolTensor:
+            import torch
+
+            halt = any(e.is_set() for e in events)
+            return torch.full((input_ids.shape[0],), halt, dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([EventStop()])
+
+
+class Generator:
+    """One loaded model + tokenizer. Thread-safe: generations on one instance run one at a time."""
+
+    def __init__(self, name: str, path: Path, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase):
+        self.name = name
+        self.path = path
+        self.model = model
+        self.tokenizer = tokenizer
+        self.generation_config = self._clean_generation_config()
+        # A single model instance is not safe to run concurrently (shared KV-cache machinery), and on a
+        # 2-core CPU two generations at once would each run at half speed anyway.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, name_or_path: str, cache_dir: Path, threads: int | None = None) -> Generator:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if threads:
+            # Process-wide in torch: the last caller's value wins for every model.
+            torch.set_num_threads(threads)
+        path = resolve_model(name_or_path, Path(cache_dir))
+        start = time.perf_counter()
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        if not getattr(tokenizer, "chat_template", None):
+            raise ModelError(f"{name_or_path}: tokenizer has no chat template; use an instruct/chat model")
+        model = AutoModelForCausalLM.from_pretrained(
+            path,
+            # bfloat16 is ~2x faster than float32 on this CPU class and halves memory.
+            dtype=torch.bfloat16,
+            attn_implementation="sdpa",
+            local_files_only=True,
+        )
+        model.eval()
+        logger.info("loaded %s from %s in %.1f s", name_or_path, path, time.perf_counter() - start)
+        return cls(name_or_path, path, model, tokenizer)
+
+    def _clean_generation_config(self) -> GenerationConfig:
+        """Greedy decoding with nothing else set, so transformers has no flag combination to warn about."""
+        from transformers import GenerationConfig
+
+        eos: list[int] = []
+        model_eos = getattr(self.model.generation_config, "eos_token_id", None)
+        for value in (model_eos, self.tokenizer.eos_token_id):
+            for token_id in value if isinstance(value, list) else [value]:
+                if isinstance(token_id, int) and token_id not in eos:
+                    eos.append(token_id)
+        vocab = self.tokenizer.get_vocab()
+        for token in _END_TOKENS:
+            if token in vocab and vocab[token] not in eos:
+                eos.append(vocab[token])
+        pad = self.tokenizer.pad_token_id
+        if pad is None:
+            pad = eos[0] if eos else None
+        return GenerationConfig(
+            do_sample=False,
+            # No repetition penalty: HF applies it to prompt tokens too, which would push the model away
+            # from quoting the retrieved passages verbatim, and quoting them is the point.
+            eos_token_id=eos or None,
+            pad_token_id=pad,
+            bos_token_id=getattr(self.model.generation_config, "bos_token_id", None),
+            use_cache=True,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        """Tokens the chat-formatted prompt takes (what counts against context_window())."""
+        return int(self._encode(messages)["input_ids"].shape[1])
+
+    def context_window(self) -> int:
+        config = self.model.config
+        declared = getattr(config, "max_position_embeddings", None) or getattr(
+            self.tokenizer, "model_max_length", MAX_CONTEXT
+        )
+        return int(min(declared, MAX_CONTEXT))
+
+    def _encode(self, messages: list[dict[str, str]]) -> Any:
+        return self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        max_new_tokens: int = 256,
+        stop: threading.Event | None = None,
+    ) -> Iterator[str]:
+        """Yield the answer's text pieces as they are decoded (greedy).
+
+        Setting ``stop`` (or closing the iterator) ends generation after the current token. The model's
+        lock is held from the first ``next()`` until the iterator finishes or is closed.
+        """
+        import torch
+        from transformers import TextIteratorStreamer
+
+        with self._lock:
+            inputs = self._encode(messages)
+            prompt_len = int(inputs["input_ids"].shape[1])
+            window = self.context_window()
+            if prompt_len >= window:
+                raise ValueError(f"prompt is {prompt_len} tokens; {self.name} accepts at most {window}")
+            max_new_tokens = max(1, min(max_new_tokens, window - prompt_len))
+            streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+            # Internal event so that a consumer abandoning the iterator also stops the worker.
+            halt = threading.Event()
+            events = (halt, stop) if stop is not None else (halt,)
+            errors: list[BaseException] = []
+            # A per-call copy: passing max_new_tokens next to generation_config is deprecated (and warns).
+            config = copy.deepcopy(self.generation_config)
+            config.max_new_tokens = max_new_tokens
+
+            def work() -> None:
+                try:
+                    # inference_mode is thread-local, hence entered in the worker itself.
+                    with torch.inference_mode():
+                        self.model.generate(
+                            **inputs,
+                            generation_config=config,
+                            streamer=streamer,
+                            stopping_criteria=_stop_criterion(events),
+                        )
+                except BaseException as exc:  # re-raised in the consumer's thread below
+                    errors.append(exc)
+                    streamer.end()  # unblock the consumer, which would otherwise wait forever
+
+            worker = threading.Thread(target=work, name=f"generate-{self.name}", daemon=True)
+            worker.start()
+            try:
+                for piece in streamer:
+                    if piece:
+                        yield piece
+                    if stop is not None and stop.is_set():
+                        break
+            finally:
+                halt.set()
+                worker.join()
+            if errors:
+                raise errors[0]
+
+    def complete(self, messages: list[dict[str, str]], max_new_tokens: int = 256) -> str:
+        return "".join(self.stream(messages, max_new_tokens=max_new_tokens))
+
+
+_generators: dict[str, Generator] = {}
+_load_locks: dict[str, threading.Lock] = {}
+_registry_lock = threading.Lock()
+
+
+def _model_key(name_or_path: str) -> str:
+    if name_or_path in REGISTRY:
+        return name_or_path
+    return str(Path(name_or_path).expanduser().resolve())
+
+
+def get_generator(name_or_path: str, cache_dir: Path, threads: int | None = None) -> Generator:
+    """The process-wide Generator for a model, loading it on first use (each model is loaded once)."""
+    key = _model_key(name_or_path)
+    with _registry_lock:
+        generator = _generators.get(key)
+        if generator is None:
+            lock = _load_locks.setdefault(key, threading.Lock())
+    if generator is not None:
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        return generator
+    # Per-model lock: concurrent first requests wait for one load, while other models can load meanwhile.
+    with lock:
+        with _registry_lock:
+            generator = _generators.get(key)
+        if generator is None:
+            generator = Generator.load(name_or_path, cache_dir, threads)
+            with _registry_lock:
+                _generators[key] = generator
+    return generator

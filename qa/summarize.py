@@ -1,0 +1,173 @@
+"""Summaries of one release (map-reduce when it is longer than a comfortable prompt) or of a topic."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from embeddings.chunk import split_sentences
+from embeddings.types import Release
+from qa.generate import Generator
+from qa.prompt import (
+    LENGTH_TOKENS,
+    SummaryLength,
+    combine_notes_messages,
+    section_notes_messages,
+    summary_messages,
+    topic_summary_messages,
+)
+from qa.types import Answer, Citation, Passage
+
+# Releases up to this many model tokens are summarised in one pass; longer ones are split into
+# sections of SECTION_TOKENS, noted one by one, and the notes combined.
+SINGLE_PASS_TOKENS = 1800
+SECTION_TOKENS = 1200
+TOPIC_EXCERPT_TOKENS = 220
+_MARKER = re.compile(r"\[(\d+)\]")
+
+StatusCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    start: int
+    end: int
+
+
+def split_sections(text: str, count_tokens: Callable[[str], int], budget: int = SECTION_TOKENS) -> list[Section]:
+    """Consecutive runs of whole sentences of at most `budget` tokens each, covering the text."""
+    sections: list[Section] = []
+    start = end = None
+    used = 0
+    for span in split_sentences(text):
+        tokens = count_tokens(text[span.start : span.end])
+        if start is not None and used + tokens > budget:
+            sections.append(Section(start, end))
+            start, used = None, 0
+        if start is None:
+            start = span.start
+        end = span.end
+        used += tokens
+    if start is not None:
+        sections.append(Section(start, end))
+    return sections
+
+
+def release_passage(release: Release, start: int = 0, end: int | None = None) -> Passage:
+    end = len(release.text) if end is None else end
+    return Passage(
+        chunk_id=-1,
+        release_id=release.id,
+        title=release.title,
+        date=release.date,
+        organisation=release.organisation,
+        origin=release.origin,
+        text=release.text[start:end],
+        start=start,
+        end=end,
+        score=1.0,
+    )
+
+
+@dataclass
+class SummaryStream:
+    """Iterate for the summary's text pieces; `summary` holds the final Answer afterwards."""
+
+    generator: Generator
+    length: SummaryLength
+    stop: threading.Event | None = None
+    on_status: StatusCallback | None = None
+    summary: Answer | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def _status(self, message: str) -> None:
+        if self.on_status:
+            self.on_status(message)
+
+
+@dataclass
+class ReleaseSummaryStream(SummaryStream):
+    release: Release | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        release = self.release
+        assert release is not None
+        started = time.perf_counter()
+        max_tokens = LENGTH_TOKENS[self.length]
+        if self.generator.count_tokens(release.text) <= SINGLE_PASS_TOKENS:
+            messages = summary_messages(release.title, release.text, self.length)
+        else:
+            sections = split_sections(release.text, self.generator.count_tokens)
+            notes = []
+            for i, section in enumerate(sections, 1):
+                if self.stop is not None and self.stop.is_set():
+                    break
+                self._status(f"Reading part {i} of {len(sections)} of the release…")
+                part = release.text[section.start : section.end]
+                notes.append(
+                    self.generator.complete(section_notes_messages(release.title, i, len(sections), part), 200)
+                )
+            self.timings["map"] = time.perf_counter() - started
+            self._status("Combining the parts…")
+            messages = combine_notes_messages(release.title, notes, self.length)
+        text = ""
+        for piece in self.generator.stream(messages, max_tokens, self.stop):
+            if not text:
+                self.timings["first_token"] = time.perf_counter() - started
+            text += piece
+            yield piece
+        self.timings["total"] = time.perf_counter() - started
+        whole = release_passage(release)
+        citation = Citation(1, whole, 0, len(release.text))
+        self.summary = Answer(text.strip(), True, (citation,), (whole,), release.title, self.timings)
+
+
+@dataclass
+class TopicSummaryStream(SummaryStream):
+    topic: str = ""
+    passages: Sequence[Passage] = ()
+    max_releases: int = 6
+
+    def sources(self) -> list[tuple[Passage, str]]:
+        """One entry per release, in rank order: its best passage, extended by its other retrieved ones."""
+        by_release: dict[str, list[Passage]] = {}
+        for p in self.passages:
+            if p.release_id in by_release or len(by_release) < self.max_releases:
+                by_release.setdefault(p.release_id, []).append(p)
+        sources = []
+        for group in by_release.values():
+            excerpt = ""
+            for p in sorted(group, key=lambda p: p.start):
+                candidate = f"{excerpt} {p.text}".strip()
+                if excerpt and self.generator.count_tokens(candidate) > TOPIC_EXCERPT_TOKENS:
+                    break
+                excerpt = candidate
+            sources.append((group[0], excerpt))
+        return sources
+
+    def __iter__(self) -> Iterator[str]:
+        started = time.perf_counter()
+        sources = self.sources()
+        if not sources:
+            text = f'The indexed releases say nothing about "{self.topic}" in that period.'
+            self.summary = Answer(text, False, (), (), self.topic, self.timings)
+            yield text
+            return
+        messages = topic_summary_messages(self.topic, sources, self.length)
+        text = ""
+        for piece in self.generator.stream(messages, LENGTH_TOKENS[self.length] + 80, self.stop):
+            if not text:
+                self.timings["first_token"] = time.perf_counter() - started
+            text += piece
+            yield piece
+        self.timings["total"] = time.perf_counter() - started
+        cited = [int(n) for n in dict.fromkeys(_MARKER.findall(text)) if 1 <= int(n) <= len(sources)]
+        # Every release the model was shown shaped the summary; markers only say which fact came from where.
+        numbers = cited + [n for n in range(1, len(sources) + 1) if n not in cited]
+        citations = tuple(
+            Citation(n, sources[n - 1][0], sources[n - 1][0].start, sources[n - 1][0].end) for n in sorted(numbers)
+        )
+        self.summary = Answer(text.strip(), True, citations, tuple(p for p, _ in sources), self.topic, self.timings)

@@ -1,0 +1,78 @@
+"""What retrieval and answering hand to the interfaces."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved chunk with its release's metadata and its scores."""
+
+    chunk_id: int
+    release_id: str
+    title: str
+    date: date | None
+    organisation: str | None
+    origin: str
+    text: str
+    start: int  # character offsets of `text` inside the release text
+    end: int
+    score: float  # fused score (reciprocal rank fusion)
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    n: int  # the [n] marker used in the answer text
+    passage: Passage
+    # The sentence inside the passage that best supports the answer, as offsets into the release text.
+    quote_start: int
+    quote_end: int
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.passage
+        return {
+            "n": self.n,
+            "release_id": p.release_id,
+            "title": p.title,
+            "date": p.date.isoformat() if p.date else None,
+            "organisation": p.organisation,
+            "passage": p.text,
+            "start": p.start,
+            "end": p.end,
+            "quote_start": self.quote_start,
+            "quote_end": self.quote_end,
+            "score": round(p.score, 6),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    found: bool
+    citations: tuple[Citation, ...] = ()
+    passages: tuple[Passage, ...] = ()  # everything the model was shown, cited or not
+    question: str = ""  # the standalone question actually searched (after follow-up rewriting)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer": self.text,
+            "found": self.found,
+            "question": self.question,
+            "citations": [c.to_json() for c in self.citations],
+            "retrieved": [
+                {"release_id": p.release_id, "title": p.title, "score": round(p.score, 6)} for p in self.passages
+            ],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+def passage_dict(p: Passage) -> dict[str, Any]:
+    d = asdict(p)
+    d["date"] = p.date.isoformat() if p.date else None
+    return d

@@ -1,0 +1,59 @@
+"""Shared fixtures: the real embedding model, and real indexes on disk built from the sample releases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "embeddings" / "sample_releases"
+SHARED = REPO.parent / "shared"
+
+
+def shared_path(relative: str) -> Path:
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    return path
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    from embeddings.encode import Encoder
+
+    return Encoder()
+
+
+@pytest.fixture(scope="session")
+def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
+    """An index of the bundled sample releases, built once per test session; copy it before changing it."""
+    from embeddings.index import Index
+    from embeddings.ingest import Ingestor
+
+    path = tmp_path_factory.mktemp("sample-index")
+    index = Index.open(path, encoder.name, encoder.dim)
+    report = Ingestor(index, encoder).ingest_paths([SAMPLES])
+    assert report.added == 14 and not report.failed
+    index.close()
+    return path
+
+
+@pytest.fixture
+def writable_index_dir(sample_index_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "index"
+    shutil.copytree(sample_index_dir, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def engine(sample_index_dir: Path):
+    from embeddings.settings import get_settings
+    from qa.engine import Engine
+
+    return Engine.open(get_settings(index=sample_index_dir))

@@ -1,0 +1,246 @@
+"""The `pressqa` command: parses arguments, calls the same functions as the web app, prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+app = typer.Typer(
+    help="Ask questions about press releases and summarise them, offline, with citations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder (default: $PRESSQA_INDEX or per-user).")]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="qwen2.5-0.5b, qwen2.5-1.5b, or a local model folder.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+SAMPLE_RELEASES = Path(__file__).resolve().parents[1] / "embeddings" / "sample_releases"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _settings(index: Path | None, model: str | None = None, **extra: object):
+    from embeddings.settings import get_settings
+
+    return get_settings(index=index, model=model, **extra)
+
+
+def _engine(settings: object, create: bool = False):
+    from embeddings.index import IndexStoreError
+    from qa.engine import Engine
+
+    try:
+        return Engine.open(settings, create=create)  # type: ignore[arg-type]
+    except IndexStoreError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of releases.")],
+    index: IndexOpt = None,
+    id_field: Annotated[str | None, typer.Option(help="Record field holding the release id.")] = None,
+    title_field: Annotated[str | None, typer.Option(help="Record field holding the title.")] = None,
+    date_field: Annotated[str | None, typer.Option(help="Record field holding the date.")] = None,
+    text_field: Annotated[str | None, typer.Option(help="Record field holding the body text.")] = None,
+    org_field: Annotated[str | None, typer.Option(help="Record field holding the organisation.")] = None,
+) -> None:
+    """Add releases (txt, md, html, json, jsonl, csv, or folders of them) to the index."""
+    from embeddings.load import FieldMap
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise fail(f"no such file or folder: {', '.join(missing)}")
+    engine = _engine(_settings(index), create=True)
+    fields = FieldMap(id_field, title_field, date_field, text_field, org_field)
+    report = engine.ingestor.ingest_paths(paths, fields, show_progress=True)
+    for error in report.failed:
+        typer.echo(f"failed: {error.origin}: {error.reason}", err=True)
+    typer.echo(report.summary())
+    if report.failed and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=30, help="Passages shown to the model.")] = 6,
+    since: Annotated[str | None, typer.Option(help="Only releases on or after this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only releases on or before this date (YYYY-MM-DD).")] = None,
+    organisation: Annotated[str | None, typer.Option(help="Only releases whose organisation contains this.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the indexed releases, citing the passages used."""
+    from embeddings.index import Filters
+    from qa.engine import QuestionError
+
+    settings = _settings(index, model)
+    try:
+        filters = Filters(_date(since), _date(until), organisation)
+        engine = _engine(settings)
+        stream = engine.ask(question, k=top_k, filters=filters)
+    except (QuestionError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    for piece in stream:
+        if not as_json:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+    answer = stream.answer
+    assert answer is not None
+    if as_json:
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return
+    typer.echo("")
+    if answer.found:
+        typer.echo(f"\n{answer.text}\n")
+    _print_citations(answer)
+
+
+def _print_citations(answer: object) -> None:
+    for c in answer.citations:  # type: ignore[attr-defined]
+        p = c.passage
+        when = p.date.isoformat() if p.date else "undated"
+        quote = " ".join(p.text[c.quote_start - p.start : c.quote_end - p.start].split())
+        typer.echo(f"[{c.n}] {p.title} ({when}; release {p.release_id}; chars {p.start}-{p.end})")
+        typer.echo(f"    \u201c{quote[:300]}\u201d")
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date: use YYYY-MM-DD") from None
+
+
+@app.command()
+def summarize(
+    release: Annotated[str | None, typer.Option("--release", help="Release id, or words from its title.")] = None,
+    query: Annotated[str | None, typer.Option("--query", help="Summarise all releases on this topic.")] = None,
+    since: Annotated[str | None, typer.Option(help="With --query: from this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="With --query: up to this date (YYYY-MM-DD).")] = None,
+    length: Annotated[str, typer.Option(help="short, bullets or detailed.")] = "short",
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Summarise one release, or every release on a topic."""
+    from qa.engine import QuestionError, ReleaseNotFoundError
+
+    if (release is None) == (query is None):
+        raise fail("give exactly one of --release ID and --query TEXT")
+    if length not in ("short", "bullets", "detailed"):
+        raise fail("--length must be short, bullets or detailed")
+    engine = _engine(_settings(index, model))
+    try:
+        if release is not None:
+            stream = engine.summarize_release(
+                release, length, on_status=lambda m: typer.echo(m, err=True)  # type: ignore[arg-type]
+            )
+        else:
+            stream = engine.summarize_topic(query or "", _date(since), _date(until), length=length)  # type: ignore[arg-type]
+    except (QuestionError, ReleaseNotFoundError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    for piece in stream:
+        if not as_json:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+    summary = stream.summary
+    assert summary is not None
+    if as_json:
+        typer.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+        return
+    typer.echo("\n")
+    _print_citations(summary)
+
+
+@app.command()
+def remove(release_id: str, index: IndexOpt = None) -> None:
+    """Delete one release (and its passages) from the index."""
+    engine = _engine(_settings(index))
+    if not engine.index.remove(release_id):
+        raise fail(f"no release with id '{release_id}' in {engine.index.path}")
+    typer.echo(f"removed {release_id}")
+
+
+@app.command()
+def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Show what the index holds."""
+    engine = _engine(_settings(index))
+    s = engine.index.stats()
+    data = {
+        "index": str(engine.index.path),
+        "releases": s.releases,
+        "chunks": s.chunks,
+        "embedding_model": s.embedding_model,
+        "dimension": s.dimension,
+        "first_date": s.first_date.isoformat() if s.first_date else None,
+        "last_date": s.last_date.isoformat() if s.last_date else None,
+        "bytes_on_disk": s.bytes_on_disk,
+        "generation_model": engine.settings.model,
+    }
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        typer.echo(f"{key:16} {value}")
+
+
+@app.command()
+def serve(
+    index: IndexOpt = None,
+    host: Annotated[str, typer.Option(help="Address to bind; 127.0.0.1 keeps it on this machine.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+    auth: Annotated[
+        str | None, typer.Option(help="USER:PASS to require a login (or $PRESSQA_AUTH).", envvar="PRESSQA_AUTH")
+    ] = None,
+    model: ModelOpt = None,
+    sample: Annotated[bool, typer.Option(help="Index the bundled sample releases when the index is empty.")] = True,
+) -> None:
+    """Start the web chat."""
+    from ui.app import serve as serve_app
+
+    settings = _settings(index, model)
+    engine = _engine(settings, create=True)
+    if sample and engine.index.stats().releases == 0:
+        typer.echo(f"The index is empty: indexing the sample releases from {SAMPLE_RELEASES} ...")
+        typer.echo(engine.ingestor.ingest_paths([SAMPLE_RELEASES], show_progress=True).summary())
+    serve_app(engine, host=host, port=port, auth=auth)
+
+
+def _register_eval() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("eval.cli") is None:
+        return
+    from eval.cli import bench, eval_app
+
+    app.add_typer(eval_app, name="eval")
+    app.command()(bench)
+
+
+_register_eval()
+
+if __name__ == "__main__":
+    app()
+
