@@ -67,10 +67,13 @@ class LexicalIndex:
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k (chunk id, BM25 score), only chunks in `allowed` when given; zero scores are dropped."""
+        return self.search_tokens(tokenize(query), k, allowed)
+
+    def search_tokens(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         if not len(self.chunk_ids):
             return []
         vocab = self.retriever.vocab_dict
-        tokens = [t for t in tokenize(query) if t in vocab]
+        tokens = [t for t in tokens if t in vocab]
         if not tokens:
             return []
         mask = None

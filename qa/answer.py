@@ -16,7 +16,7 @@ from qa.types import Answer, Citation, Passage
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _WORD = re.compile(r"[a-z0-9]+")
 _REFUSALS = re.compile(
-    r"not found|(?:passages?|releases?|text|context)s? (?:do(?:es)? not|don't|doesn't) "
+    r"do(?:es)? not say|not found|(?:passages?|releases?|text|context)s? (?:do(?:es)? not|don't|doesn't) "
     r"(?:contain|say|mention|provide|include|specify|state)|no (?:information|mention)|"
     r"(?:is|are) not (?:mentioned|provided|specified|stated)|cannot be determined|not possible to determine",
     re.IGNORECASE,
@@ -33,15 +33,16 @@ def not_found_text(question: str) -> str:
 
 def is_refusal(text: str) -> bool:
     head = text.strip()[:200]
-    return head.upper().startswith(NOT_FOUND) or bool(_REFUSALS.search(head))
+    return head.startswith(NOT_FOUND) or bool(_REFUSALS.search(head))
 
 
 @dataclass
 class AnswerStream:
     """Iterate for text pieces as they are generated; `answer` holds the final Answer once iteration ends.
 
-    The final text may differ from the streamed pieces: a refusal is reworded and citations are
-    resolved. Interfaces show the pieces while they arrive, then replace them with `answer.text`.
+    The final text may differ from the streamed pieces (`raw`): a refusal is reworded and a missing
+    citation marker is added. Interfaces show the pieces as they arrive, then replace them with
+    `answer.text`.
     """
 
     question: str
@@ -51,6 +52,7 @@ class AnswerStream:
     stop: threading.Event | None = None
     timings: dict[str, float] | None = None
     answer: Answer | None = None
+    raw: str = ""
 
     def __iter__(self) -> Iterator[str]:
         timings = dict(self.timings or {})
@@ -61,32 +63,15 @@ class AnswerStream:
             yield text
             return
         raw = ""
-        held = ""  # output is held back while it could still turn out to be the refusal marker
-        first = True
-        for piece in self.generator.stream(
-            answer_messages(self.question, self.passages), self.max_new_tokens, self.stop
-        ):
-            if first:
+        messages = answer_messages(self.question, self.passages)
+        for piece in self.generator.stream(messages, self.max_new_tokens, self.stop):
+            if not raw:
                 timings["first_token"] = time.perf_counter() - started
-                first = False
             raw += piece
-            if held is not None:
-                held += piece
-                if NOT_FOUND.startswith(held.strip().upper()[: len(NOT_FOUND)]) and len(held.strip()) < len(NOT_FOUND):
-                    continue
-                if held.strip().upper().startswith(NOT_FOUND):
-                    held = None
-                    continue
-                piece, held = held, None
-            if held is None and raw.strip().upper().startswith(NOT_FOUND):
-                continue
             yield piece
         timings["generate"] = time.perf_counter() - started
+        self.raw = raw
         self.answer = build_answer(self.question, raw, self.passages, timings)
-        if not self.answer.found and not raw.strip().upper().startswith(NOT_FOUND):
-            return
-        if not self.answer.found:
-            yield self.answer.text
 
 
 def build_answer(question: str, raw: str, passages: Sequence[Passage], timings: dict[str, float]) -> Answer:

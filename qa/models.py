@@ -105,9 +105,7 @@ def find_chunks(spec: ModelSpec) -> list[Path]:
         raise ModelError(f"model {spec.name!r} needs package(s) {shown} which are not installed{hint}")
     for package in spec.packages:
         dist = metadata.distribution(package)
-        files = [
-            f for f in (dist.files or []) if f.suffix == ".bin" and "data" in Path(str(f)).parent.parts
-        ]
+        files = [f for f in (dist.files or []) if f.suffix == ".bin" and "data" in Path(str(f)).parent.parts]
         if not files:
             raise ModelError(f"package {package!r} holds no data/*.bin chunk; reinstall it")
         # One chunk per package today; sorting keeps a future multi-chunk package in order.
@@ -119,9 +117,7 @@ def find_chunks(spec: ModelSpec) -> list[Path]:
     return chunks
 
 
-def join_chunks(
-    chunks: Sequence[Path], dest: Path, sha256: str, size: int | None = None, label: str = "model"
-) -> None:
+def join_chunks(chunks: Sequence[Path], dest: Path, sha256: str, size: int | None = None, label: str = "model") -> None:
     """Concatenate ``chunks`` into ``dest``, hashing as it goes; raise ModelError unless the sha matches.
 
     Hashing while copying reads the ~0.5-1 GB only once. On any failure ``dest`` is removed, so a bad
@@ -129,16 +125,12 @@ def join_chunks(
     """
     total = sum(c.stat().st_size for c in chunks)
     if size is not None and total != size:
-        raise ModelError(
-            f"{label}: chunks add up to {total:,} bytes, expected {size:,}; reinstall its packages"
-        )
+        raise ModelError(f"{label}: chunks add up to {total:,} bytes, expected {size:,}; reinstall its packages")
     digest = hashlib.sha256()
     try:
         with (
             open(dest, "wb") as out,
-            tqdm(
-                total=total, unit="B", unit_scale=True, desc=f"Joining {label}", file=sys.stderr, leave=False
-            ) as bar,
+            tqdm(total=total, unit="B", unit_scale=True, desc=f"Joining {label}", file=sys.stderr, leave=False) as bar,
         ):
             for chunk in chunks:
                 with open(chunk, "rb") as src:
@@ -253,9 +245,7 @@ def _check_disk(parent: Path, needed: int, label: str) -> None:
         )
 
 
-def _build(
-    final: Path, sha256: str, label: str, make_gguf: Callable[[Path], None], gguf_size: int | None
-) -> Path:
+def _build(final: Path, sha256: str, label: str, make_gguf: Callable[[Path], None], gguf_size: int | None) -> Path:
     """Build ``final`` atomically: everything happens in a sibling temp dir renamed into place at the end."""
     parent = final.parent
     parent.mkdir(parents=True, exist_ok=True)

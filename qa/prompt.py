@@ -10,12 +10,14 @@ from qa.types import Passage
 Message = dict[str, str]
 SummaryLength = Literal["short", "bullets", "detailed"]
 
-NOT_FOUND = "NOT FOUND"
+NOT_FOUND = "The releases do not say."
 
-ANSWER_SYSTEM = (
-    "You answer questions about press releases using only the numbered passages given. "
-    "Answer in one or two sentences and cite the passages you used by number, like [1]. "
-    f"If the passages do not contain the answer, reply exactly: {NOT_FOUND}"
+# Measured on the 0.5B model: passages first and the instruction right before the question works; a
+# system prompt demanding a refusal marker made it refuse even questions the passages answer.
+ANSWER_SYSTEM = "You are a helpful assistant that answers questions about press releases."
+ANSWER_INSTRUCTION = (
+    "Using the passages above, answer briefly and cite the passage number like [1]. "
+    f'If they do not contain the answer, say "{NOT_FOUND}"'
 )
 
 REWRITE_SYSTEM = (
@@ -44,7 +46,7 @@ def passage_heading(n: int, passage: Passage) -> str:
 
 def answer_messages(question: str, passages: Sequence[Passage]) -> list[Message]:
     blocks = "\n\n".join(f"{passage_heading(i, p)}\n{p.text}" for i, p in enumerate(passages, 1))
-    user = f"Passages:\n\n{blocks}\n\nQuestion: {question}"
+    user = f"{blocks}\n\n{ANSWER_INSTRUCTION}\n\nQuestion: {question}"
     return [{"role": "system", "content": ANSWER_SYSTEM}, {"role": "user", "content": user}]
 
 

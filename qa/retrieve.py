@@ -19,6 +19,8 @@ from qa.types import Passage
 
 RRF_K = 60
 _WORD = re.compile(r"[a-z0-9]+")
+# Letters and digits joined by hyphens or slashes, with at least one digit: "2010-12-S-232", "RCC-2024-031".
+_CODE = re.compile(r"\b(?=[\w-]*\d)[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+){2,}\b")
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,19 @@ class Retriever:
             t0 = time.perf_counter()
             dense_hits = self._dense(vector, n, allowed)
             timings["dense"] = time.perf_counter() - t0
+        exact_hits: list[tuple[int, float]] = []
         if self.config.lexical:
             t0 = time.perf_counter()
-            lexical_hits = self.index.lexical().search(query, n, allowed)
+            lexical = self.index.lexical()
+            lexical_hits = lexical.search(query, n, allowed)
+            # A reference code is an identifier, not a topic: passages quoting it whole rank as a third list.
+            codes = [c.lower() for c in _CODE.findall(query)]
+            if codes:
+                exact_hits = lexical.search_tokens(codes, n, allowed)
             timings["lexical"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        fused = fuse([dense_hits, lexical_hits])
+        fused = fuse([dense_hits, lexical_hits, exact_hits])
         passages = self._passages(fused, dict(dense_hits), dict(lexical_hits), k)
         timings["fuse"] = time.perf_counter() - t0
         return Retrieval(passages, timings)
@@ -120,12 +128,12 @@ class Retriever:
         return kept
 
 
-def fuse(rankings: list[list[tuple[int, float]]]) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: each list contributes 1/(RRF_K + rank) for every item it ranks."""
+def fuse(rankings: list[list[tuple[int, float]]], weights: list[float] | None = None) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: each list contributes weight/(RRF_K + rank) for every item it ranks."""
     scores: dict[int, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, (item, _) in enumerate(ranking):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (RRF_K + rank + 1)
+            scores[item] = scores.get(item, 0.0) + weight / (RRF_K + rank + 1)
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 

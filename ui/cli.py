@@ -110,8 +110,9 @@ def ask(
         typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return
     typer.echo("")
-    if answer.found:
-        typer.echo(f"\n{answer.text}\n")
+    if answer.text.strip() != stream.raw.strip():
+        typer.echo(f"\n{answer.text}")
+    typer.echo("")
     _print_citations(answer)
 
 

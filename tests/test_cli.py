@@ -1,0 +1,77 @@
+"""The `pressqa` command as a user runs it: real processes, real index folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES
+
+PRESSQA = [sys.executable, "-m", "ui.cli"]
+
+
+def run(*args: str, index: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PRESSQA_INDEX": str(index)}
+    return subprocess.run(
+        [*PRESSQA, *args], capture_output=True, text=True, env=env, timeout=timeout, cwd=Path(__file__).parents[1]
+    )
+
+
+def test_ingest_reports_counts_and_skips_bad_files(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Good news\n\nRIVERTON, May 1, 2024 — The council planted 300 oak trees.")
+    (folder / "empty.txt").write_text("")
+    (folder / "broken.json").write_text('{"title": "x", ')
+    result = run("ingest", str(folder), index=tmp_path / "idx")
+    assert result.returncode == 0, result.stderr
+    assert "1 added, 0 updated, 0 unchanged, 2 failed" in result.stdout
+    assert "empty.txt" in result.stderr and "broken.json" in result.stderr
+    again = run("ingest", str(folder / "good.txt"), index=tmp_path / "idx")
+    assert "0 added, 0 updated, 1 unchanged" in again.stdout and "0 chunks embedded" in again.stdout
+
+
+def test_errors_are_one_clear_line(tmp_path: Path) -> None:
+    missing = run("ask", "anything?", index=tmp_path / "none")
+    assert missing.returncode != 0
+    assert missing.stderr.strip().startswith("error: No index at") and len(missing.stderr.strip().splitlines()) == 1
+    nofile = run("ingest", str(tmp_path / "nope.txt"), index=tmp_path / "idx")
+    assert nofile.returncode != 0 and "no such file or folder" in nofile.stderr
+
+
+def test_info_and_remove(writable_index_dir: Path) -> None:
+    info = json.loads(run("info", "--json", index=writable_index_dir).stdout)
+    assert info["releases"] == 14 and info["chunks"] > 14 and info["dimension"] == 384
+    removed = run("remove", "rta_fares_2024", index=writable_index_dir)
+    assert removed.returncode == 0 and "removed rta_fares_2024" in removed.stdout
+    assert json.loads(run("info", "--json", index=writable_index_dir).stdout)["releases"] == 13
+    again = run("remove", "rta_fares_2024", index=writable_index_dir)
+    assert again.returncode != 0 and "no release with id" in again.stderr
+
+
+@pytest.mark.slow
+def test_ask_json_contract(sample_index_dir: Path) -> None:
+    result = run("ask", "How much will the Millbrook Bridge repair cost?", "--json", index=sample_index_dir)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) >= {"answer", "found", "citations", "timings"}
+    assert data["found"] is True and "4.8 million" in data["answer"]
+    citation = data["citations"][0]
+    assert set(citation) >= {"n", "release_id", "title", "date", "passage", "start", "end", "score"}
+    assert citation["release_id"] == "riverton_bridge_repair" and isinstance(citation["release_id"], str)
+
+
+def test_question_over_the_limit_is_refused_without_loading_models(sample_index_dir: Path) -> None:
+    result = run("ask", "x" * 50_000, index=sample_index_dir)
+    assert result.returncode != 0
+    assert "50,000 characters" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sample_corpus_ingests_cleanly(tmp_path: Path) -> None:
+    result = run("ingest", str(SAMPLES), index=tmp_path / "idx")
+    assert result.returncode == 0 and "14 added" in result.stdout, result.stderr

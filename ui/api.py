@@ -1,0 +1,146 @@
+"""The named API endpoints: plain JSON in and out, for scripts using gradio_client.
+
+They share the chat's code paths (ui.chat) and its queue, but not its session state: each call is
+self-contained, and a follow-up question passes the earlier exchanges as `history`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from ui.chat import Options, Request, make_options, run_turn
+from ui.render import Turn
+from ui.uploads import add_files
+
+if TYPE_CHECKING:
+    from qa.engine import Engine
+
+MAX_API_TOKENS = 1024
+
+
+def turn_json(turn: Turn) -> dict[str, Any]:
+    """Like Answer.to_json, plus each citation's quote, so a script need not slice offsets itself."""
+    citations = []
+    for c in turn.citations:
+        item = c.to_json()
+        p = c.passage
+        item["quote"] = p.text[c.quote_start - p.start : c.quote_end - p.start]
+        citations.append(item)
+    return {
+        "answer": turn.text,
+        "found": turn.found,
+        "question": turn.searched or turn.prompt,
+        "citations": citations,
+        "retrieved": [{"release_id": p.release_id, "title": p.title, "score": round(p.score, 6)} for p in turn.passages],
+    }
+
+
+def _finish(engine: Engine, request: Request, options: Options, history: Sequence[Sequence[str]] | None) -> Turn:
+    turns = [Turn("ask", str(h[0]), str(h[1])) for h in history or () if len(h) >= 2]
+    turn: Turn | None = None
+    for update in run_turn(engine, request, turns, options, threading.Event()):
+        turn = update.turn or turn
+    assert turn is not None
+    if turn.kind == "error":
+        raise gr.Error(turn.text, print_exception=False)
+    return turn
+
+
+def _options(
+    engine: Engine, default_tokens: int, k: int, since: str, until: str, organisation: str, length: str,
+    model: str, max_new_tokens: int,
+) -> Options:
+    tokens = max(1, min(int(max_new_tokens), MAX_API_TOKENS)) if max_new_tokens else default_tokens
+    try:
+        return make_options(k or engine.settings.top_k, model, since, until, organisation, length, tokens)
+    except ValueError as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+
+
+class Api:
+    def __init__(self, engine: Engine, max_new_tokens: int, max_upload_bytes: int) -> None:
+        self.engine = engine
+        self.max_new_tokens = max_new_tokens
+        self.max_upload_bytes = max_upload_bytes
+
+    def ask(
+        self,
+        question: str,
+        k: int = 0,
+        since: str = "",
+        until: str = "",
+        organisation: str = "",
+        model: str = "",
+        history: list[list[str]] | None = None,
+        max_new_tokens: int = 0,
+    ) -> dict[str, Any]:
+        """Answer a question from the indexed releases, citing passages.
+
+        k: passages shown to the model (0: the server's default). since/until: YYYY-MM-DD or "".
+        organisation: part of the organisation's name, or "". model: a model name, or "" for the default.
+        history: earlier [question, answer] pairs, for follow-up questions. max_new_tokens: 0 for the default.
+        Returns {answer, found, question (as searched), citations: [{n, release_id, title, date,
+        organisation, passage, start, end, quote_start, quote_end, quote, score}], retrieved}.
+        """
+        options = _options(self.engine, self.max_new_tokens, k, since, until, organisation, "short", model,
+                           max_new_tokens)
+        return turn_json(_finish(self.engine, Request("ask", question, question), options, history))
+
+    def summarize(
+        self,
+        release: str = "",
+        topic: str = "",
+        since: str = "",
+        until: str = "",
+        organisation: str = "",
+        length: str = "short",
+        model: str = "",
+        max_releases: int = 6,
+    ) -> dict[str, Any]:
+        """Summarise one release (its id, or words of its title) or every release on a topic.
+
+        Give exactly one of release and topic. since/until/organisation narrow a topic. length: short,
+        bullets or detailed. Returns the same shape as /ask, with the summary in "answer".
+        """
+        if bool(release.strip()) == bool(topic.strip()):
+            raise gr.Error("Give exactly one of 'release' (an id or title words) and 'topic'.", print_exception=False)
+        options = _options(self.engine, self.max_new_tokens, max_releases, since, until, organisation, length, model, 0)
+        request = Request("release", release.strip(), release) if release.strip() else Request("topic", topic, topic)
+        return turn_json(_finish(self.engine, request, options, None))
+
+    def releases(self, query: str = "", limit: int = 50) -> list[dict[str, Any]]:
+        """Indexed releases whose title contains every word of `query` (all when empty), newest first."""
+        infos = self.engine.index.find_releases(query, limit=max(1, min(int(limit), 1000)))
+        return [
+            {"id": r.id, "title": r.title, "date": r.date.isoformat() if r.date else None,
+             "organisation": r.organisation}
+            for r in infos
+        ]
+
+    def stats(self) -> dict[str, Any]:
+        """What the index holds: releases, passages (chunks) and the date span."""
+        s = self.engine.index.stats()
+        return {
+            "releases": s.releases,
+            "chunks": s.chunks,
+            "first_date": s.first_date.isoformat() if s.first_date else None,
+            "last_date": s.last_date.isoformat() if s.last_date else None,
+            "embedding_model": s.embedding_model,
+        }
+
+    def add_releases(self, files: list[str] | None) -> dict[str, Any]:
+        """Add release files (txt, md, html, htm, json, jsonl, csv) to the index; one result per file."""
+        pairs = [(Path(f), Path(f).name) for f in files or []]
+        if not pairs:
+            raise gr.Error("No files were sent.", print_exception=False)
+        results = add_files(self.engine, pairs, self.max_upload_bytes)
+        return {
+            "added": sum(len(r.release_ids) for r in results),
+            "files": [r.to_json() for r in results],
+            "failed": sum(r.status == "failed" for r in results),
+        }

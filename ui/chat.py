@@ -1,0 +1,222 @@
+"""One chat turn (an answer or a summary), run in a worker thread and reported as a stream of updates.
+
+The worker lets the page show what is happening while nothing streams yet (searching, loading the model,
+reading the parts of a long release) and keeps the handler responsive to cancellation: every update is
+a chance for Gradio to close the generator, and closing it sets the stop event, which ends the model's
+generation after at most one more token.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Literal
+
+from embeddings.index import Filters, IndexStoreError
+from qa.engine import QuestionError, ReleaseNotFoundError
+from qa.models import ModelError
+from qa.prompt import SummaryLength
+from ui.render import Turn
+
+if TYPE_CHECKING:
+    from qa.engine import Engine
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["ask", "release", "topic"]
+LENGTHS: tuple[SummaryLength, ...] = ("short", "bullets", "detailed")
+HEARTBEAT_SECONDS = 1.0
+
+
+class InputError(ValueError):
+    """A setting or input the user has to correct; the message says how."""
+
+
+class EmptyIndexError(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: Kind
+    text: str  # the question, the topic, or the release id
+    prompt: str  # what the chat shows as the user's message
+
+
+@dataclass(frozen=True)
+class Options:
+    k: int = 6
+    model: str | None = None
+    filters: Filters = field(default_factory=Filters)
+    length: SummaryLength = "short"
+    max_new_tokens: int = 200
+
+
+@dataclass(frozen=True)
+class Update:
+    status: str
+    text: str  # the answer so far
+    turn: Turn | None = None  # set on the last update only
+
+
+def parse_date(value: str | None, label: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise InputError(f"The {label} date '{value}' is not a date: use YYYY-MM-DD.") from None
+
+
+def make_options(
+    k: float | None,
+    model: str | None,
+    since: str | None,
+    until: str | None,
+    organisation: str | None,
+    length: str | None,
+    max_new_tokens: int,
+) -> Options:
+    filters = Filters(parse_date(since, "From"), parse_date(until, "To"), (organisation or "").strip() or None)
+    if filters.since and filters.until and filters.since > filters.until:
+        raise InputError("The date range is empty: 'From' is after 'To'.")
+    if length not in LENGTHS:
+        raise InputError(f"Summary length must be one of {', '.join(LENGTHS)}.")
+    return Options(max(1, min(int(k or 6), 30)), model or None, filters, length, max_new_tokens)  # type: ignore[arg-type]
+
+
+def friendly_error(exc: BaseException) -> str:
+    """A message for the chat; details and the traceback go to the server log only."""
+    if isinstance(exc, QuestionError | ReleaseNotFoundError | InputError | EmptyIndexError | IndexStoreError):
+        return str(exc)
+    if isinstance(exc, ModelError):
+        return f"The language model is not available: {exc}."
+    if isinstance(exc, ValueError) and "prompt is" in str(exc):
+        return f"The passages are too long for the model ({exc}). Lower 'Passages per answer' in Settings."
+    if isinstance(exc, ValueError) and "unknown model" in str(exc):
+        return f"The model failed: {exc}."
+    logger.error("turn failed", exc_info=exc)
+    return (
+        f"The model failed while writing the answer ({type(exc).__name__}). "
+        "Try again, or pick another model in Settings."
+    )
+
+
+def history_of(turns: Sequence[Turn]) -> list[tuple[str, str]]:
+    """(user, assistant) pairs the core uses to rewrite a follow-up question."""
+    return [(t.prompt, t.text) for t in turns if t.kind != "error" and t.text.strip()][-3:]
+
+
+def check_not_empty(engine: Engine) -> None:
+    if not engine.index.find_releases("", limit=1):
+        raise EmptyIndexError(
+            "The index has no releases yet. Add some in the 'Add releases' tab "
+            "(txt, md, html, json, jsonl or csv files) and ask again."
+        )
+
+
+Emit = Callable[[str, str], None]
+
+
+def _ask(engine: Engine, request: Request, turns: Sequence[Turn], options: Options, stop: threading.Event,
+         emit: Emit) -> Turn:
+    history = history_of(turns)
+    emit("status", "Reading the conversation and searching the releases…" if history else "Searching the releases…")
+    stream = engine.ask(request.text, history, options.k, options.filters, options.model, stop, options.max_new_tokens)
+    releases = len({p.release_id for p in stream.passages})
+    if stream.passages:
+        plural = "s" if releases != 1 else ""
+        emit("status", f"Reading {len(stream.passages)} passages from {releases} release{plural}…")
+    for piece in stream:
+        emit("piece", piece)
+    a = stream.answer
+    assert a is not None
+    return Turn("ask", request.prompt, a.text, a.found, a.citations, a.passages, a.question, stop.is_set())
+
+
+def _summarize_release(engine: Engine, request: Request, options: Options, stop: threading.Event,
+                       emit: Emit) -> Turn:
+    emit("status", "Reading the release…")
+    stream = engine.summarize_release(request.text, options.length, options.model, stop,
+                                      on_status=lambda m: emit("status", m))
+    for piece in stream:
+        emit("piece", piece)
+    s = stream.summary
+    assert s is not None
+    return Turn("release", request.prompt, s.text, bool(s.text), s.citations, s.passages, "", stop.is_set())
+
+
+def _summarize_topic(engine: Engine, request: Request, options: Options, stop: threading.Event,
+                     emit: Emit) -> Turn:
+    emit("status", "Finding the releases on this topic…")
+    f = options.filters
+    stream = engine.summarize_topic(request.text, f.since, f.until, f.organisation, options.length, options.model,
+                                    max_releases=max(2, min(options.k, 8)), stop=stop)
+    emit("status", "Reading the matching releases…")
+    for piece in stream:
+        emit("piece", piece)
+    s = stream.summary
+    assert s is not None
+    return Turn("topic", request.prompt, s.text, s.found, s.citations, s.passages, "", stop.is_set())
+
+
+def compute_turn(engine: Engine, request: Request, turns: Sequence[Turn], options: Options,
+                 stop: threading.Event, emit: Emit) -> Turn:
+    check_not_empty(engine)
+    if request.kind == "ask":
+        return _ask(engine, request, turns, options, stop, emit)
+    if request.kind == "release":
+        return _summarize_release(engine, request, options, stop, emit)
+    return _summarize_topic(engine, request, options, stop, emit)
+
+
+def error_turn(request: Request, exc: BaseException) -> Turn:
+    return Turn("error", request.prompt, friendly_error(exc), found=False)
+
+
+def run_turn(
+    engine: Engine,
+    request: Request,
+    turns: Sequence[Turn],
+    options: Options,
+    stop: threading.Event,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> Iterator[Update]:
+    """Updates while the turn runs; the last one carries the finished Turn (an error turn on failure)."""
+    events: queue.Queue[tuple[str, object]] = queue.Queue()
+
+    def work() -> None:
+        try:
+            turn = compute_turn(engine, request, turns, options, stop, lambda kind, v: events.put((kind, v)))
+        except Exception as exc:
+            turn = error_turn(request, exc)
+        events.put(("turn", turn))
+
+    threading.Thread(target=work, name="pressqa-turn", daemon=True).start()
+    started = time.monotonic()
+    status, text = "Waiting for the model…", ""
+    try:
+        while True:
+            try:
+                kind, value = events.get(timeout=heartbeat)
+            except queue.Empty:
+                if not text:  # a ticking clock shows the app is alive during long silent steps
+                    yield Update(f"{status} {time.monotonic() - started:.0f} s", text)
+                continue
+            if kind == "turn":
+                assert isinstance(value, Turn)
+                yield Update(status, text, value)
+                return
+            if kind == "status":
+                status = str(value)
+            else:
+                text += str(value)
+            yield Update(status, text)
+    finally:
+        stop.set()  # when Gradio closes the generator (Stop, New chat, page closed), end the generation too

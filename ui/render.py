@@ -1,0 +1,311 @@
+"""Everything the web app shows, as Markdown or HTML strings built from answers and releases.
+
+Release text and model output are untrusted: a release may contain `<script>`, `<img onerror=...>` or
+a Markdown link to `javascript:`, and the model may repeat it. So every piece of it is escaped here
+before any markup of ours is added around it; the Chatbot's own sanitiser is a second line of defence,
+not the first. The only links in the output are the ones made here: citation markers pointing at
+source cards (`#src-<turn>-<n>`) and a release's own http(s) address.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from embeddings.index import IndexStats
+from embeddings.types import Release
+from qa.types import Citation, Passage
+
+# [1] or [1, 2] as the answer and summary streams write them.
+# A backslash may precede it: escape_markdown puts one before a "[" that follows a "]".
+_MARKER = re.compile(r"\\?\[(\d+(?:\s*,\s*\d+)*)\]")
+# Markdown constructs that could turn untrusted text into a link or a remote image.
+_LINK_OPEN = re.compile(r"\]([(\[])")
+_REFERENCE_DEFINITION = re.compile(r"^(\s{0,3})\[", re.MULTILINE)
+_AUTOLINK_SCHEMES = re.compile(r"\b(javascript|vbscript|data|file):", re.IGNORECASE)
+_SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+CURSOR = "▌"
+# Cards show a window of the passage around the quote; the whole release is one click away.
+CARD_CONTEXT_CHARS = 700
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange: what was asked for and what came back (an answer, a summary or an error)."""
+
+    kind: str  # "ask", "release" (summary of one release), "topic" (summary of a topic) or "error"
+    prompt: str  # the user's words as shown in the chat
+    text: str  # the final answer or summary, with [n] markers
+    found: bool = True
+    citations: tuple[Citation, ...] = ()
+    passages: tuple[Passage, ...] = ()  # everything the model was shown
+    searched: str = ""  # the standalone question after follow-up rewriting
+    stopped: bool = False
+
+
+ReleaseLookup = Callable[[str], Release | None]
+
+
+# ---------------------------------------------------------------- text in the chat
+
+
+def escape_markdown(text: str) -> str:
+    """Untrusted text made inert for a Markdown renderer: no HTML, no links, no images, no math."""
+    text = html.escape(text, quote=False)
+    # "](" and "][" start inline and reference links/images; a backslash makes the bracket literal.
+    text = _LINK_OPEN.sub(lambda m: "]\\" + m.group(1), text)
+    text = _REFERENCE_DEFINITION.sub(lambda m: m.group(1) + "\\[", text)
+    # Break scheme names a renderer might auto-link, without changing what the reader sees.
+    text = _AUTOLINK_SCHEMES.sub(lambda m: m.group(1) + "&#58;", text)
+    return text.replace("$", "&#36;")
+
+
+def link_citations(markdown: str, turn: int, numbers: Sequence[int]) -> str:
+    """Turns [n] markers into links to source cards; markers without a card stay plain text."""
+    known = set(numbers)
+
+    def replace(match: re.Match[str]) -> str:
+        parts = [int(p) for p in match.group(1).split(",")]
+        if not all(n in known for n in parts):
+            return match.group(0)
+        return "".join(f'<a class="pq-cite" href="#src-{turn}-{n}">[{n}]</a>' for n in parts)
+
+    return _MARKER.sub(replace, markdown)
+
+
+def user_message(text: str) -> str:
+    return escape_markdown(text)
+
+
+def streaming_message(partial: str, status: str = "") -> str:
+    if not partial.strip():
+        return f"*{html.escape(status or 'Working…')}*"
+    return escape_markdown(partial) + CURSOR
+
+
+def turn_message(turn: Turn, number: int) -> str:
+    """The assistant's final message for a turn."""
+    if turn.kind == "error":
+        return f"⚠️ {escape_markdown(turn.text)}"
+    body = link_citations(escape_markdown(turn.text), number, [c.n for c in turn.citations])
+    if turn.kind == "release" and turn.citations:
+        c = turn.citations[0]
+        body += f'\n\n<a class="pq-cite" href="#src-{number}-{c.n}">[{c.n}]</a> {escape_markdown(_label(c.passage))}'
+    if turn.stopped:
+        body += "\n\n*Stopped.*"
+    return body
+
+
+def chat_messages(turns: Sequence[Turn], pending: tuple[str, str] | None = None) -> list[dict[str, str]]:
+    """The Chatbot's value: every finished turn, then the one being written (prompt, its message)."""
+    messages: list[dict[str, str]] = []
+    for number, turn in enumerate(turns, 1):
+        messages.append({"role": "user", "content": user_message(turn.prompt)})
+        messages.append({"role": "assistant", "content": turn_message(turn, number)})
+    if pending is not None:
+        messages.append({"role": "user", "content": user_message(pending[0])})
+        messages.append({"role": "assistant", "content": pending[1]})
+    return messages
+
+
+# ---------------------------------------------------------------- the sources panel
+
+
+def _label(p: Passage) -> str:
+    bits = [p.title]
+    if p.date:
+        bits.append(p.date.isoformat())
+    return ", ".join(bits)
+
+
+def highlight(text: str, start: int, end: int, mark_class: str = "") -> str:
+    """`text` escaped, with text[start:end] inside a <mark>."""
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    if end <= start:
+        return html.escape(text)
+    cls = f' class="{mark_class}"' if mark_class else ""
+    return (
+        html.escape(text[:start]) + f"<mark{cls}>" + html.escape(text[start:end]) + "</mark>" + html.escape(text[end:])
+    )
+
+
+def _window(text: str, start: int, end: int, context: int = CARD_CONTEXT_CHARS) -> tuple[int, int]:
+    """Bounds of at most ~`context` characters of `text` around [start, end), cut at spaces."""
+    if len(text) <= context:
+        return 0, len(text)
+    spare = max(0, context - (end - start)) // 2
+    lo, hi = max(0, start - spare), min(len(text), end + spare)
+    if lo > 0:
+        lo = text.find(" ", lo) + 1 or lo
+    if hi < len(text):
+        hi = text.rfind(" ", lo, hi) if text.rfind(" ", lo, hi) > lo else hi
+    return lo, hi
+
+
+def passage_html(c: Citation) -> str:
+    """The cited passage with its best supporting sentence marked; a long passage is shown in part."""
+    p = c.passage
+    q_start, q_end = c.quote_start - p.start, c.quote_end - p.start
+    if q_start <= 0 and q_end >= len(p.text):
+        q_start = q_end = 0  # the whole passage is the source (a summary): nothing to pick out
+    lo, hi = _window(p.text, q_start, q_end if q_end > q_start else 0)
+    shown = highlight(p.text[lo:hi], q_start - lo, q_end - lo)
+    return ("… " if lo > 0 else "") + shown + (" …" if hi < len(p.text) else "")
+
+
+def release_html(release: Release, c: Citation) -> str:
+    """The whole release, the cited passage shaded and its supporting sentence marked."""
+    text, p = release.text, c.passage
+    if text[p.start : p.end] != p.text:  # the release changed since the answer: mark nothing
+        return html.escape(text)
+    whole = p.start == 0 and p.end == len(text)
+    if whole:
+        return html.escape(text)
+    inner = highlight(p.text, c.quote_start - p.start, c.quote_end - p.start)
+    return (
+        html.escape(text[: p.start])
+        + f'<span class="pq-in-passage">{inner}</span>'
+        + html.escape(text[p.end :])
+    )
+
+
+def _meta_html(p: Passage) -> str:
+    bits = [html.escape(p.date.isoformat()) if p.date else "undated"]
+    if p.organisation:
+        bits.append(html.escape(p.organisation))
+    if p.chunk_id >= 0:  # retrieved passages have a score; whole-release sources do not
+        score = f"score {p.score:.4f}"
+        if p.dense_score is not None:
+            score += f" · similarity {p.dense_score:.2f}"
+        bits.append(score)
+    bits.append(f"id <code>{html.escape(p.release_id)}</code>")
+    return " · ".join(bits)
+
+
+def _origin_html(origin: str) -> str:
+    if _SAFE_URL.match(origin):
+        url = html.escape(origin, quote=True)
+        return f'<a class="pq-origin" href="{url}" target="_blank" rel="noopener noreferrer">original page</a>'
+    return ""
+
+
+def source_card(c: Citation, turn: int, release: Release | None) -> str:
+    p = c.passage
+    full = ""
+    if release is not None:
+        full = (
+            '<details class="pq-full"><summary>Open the whole release</summary>'
+            f'<div class="pq-release">{release_html(release, c)}</div>{_origin_html(release.origin)}</details>'
+        )
+    return (
+        f'<article class="pq-card" id="src-{turn}-{c.n}" data-n="{c.n}">'
+        f'<header><span class="pq-n">[{c.n}]</span> <span class="pq-title">{html.escape(p.title)}</span></header>'
+        f'<div class="pq-meta">{_meta_html(p)}</div>'
+        f'<blockquote class="pq-passage">{passage_html(c)}</blockquote>{full}</article>'
+    )
+
+
+def _turn_sources(turn: Turn, number: int, lookup: ReleaseLookup) -> str:
+    head = f'<div class="pq-turn-head">{html.escape(_KIND_HEADINGS.get(turn.kind, "Sources"))}: ' + (
+        f"<q>{html.escape(_shorten(turn.prompt, 160))}</q></div>"
+    )
+    if turn.searched and turn.searched.strip() != turn.prompt.strip():
+        head += f'<div class="pq-searched">Searched as: <q>{html.escape(turn.searched)}</q></div>'
+    if turn.citations:
+        cards = "".join(source_card(c, number, lookup(c.passage.release_id)) for c in turn.citations)
+    else:
+        cards = _unsupported_html(turn)
+    return f'<section class="pq-turn" id="turn-{number}">{head}{cards}</section>'
+
+
+_KIND_HEADINGS = {"ask": "Sources for", "release": "Summarised release", "topic": "Releases summarised for"}
+
+
+def _unsupported_html(turn: Turn) -> str:
+    if turn.kind == "error":
+        return '<p class="pq-empty">No sources: the request did not complete.</p>'
+    if not turn.passages:
+        return '<p class="pq-empty">No indexed passage matched. Try other words, or widen the filters.</p>'
+    titles = dict.fromkeys(f"{p.title} ({p.date.isoformat() if p.date else 'undated'})" for p in turn.passages)
+    items = "".join(f"<li>{html.escape(t)}</li>" for t in titles)
+    return (
+        '<p class="pq-empty">No passage supports an answer, so nothing is cited. '
+        f"The model read passages from:</p><ul class=\"pq-read\">{items}</ul>"
+    )
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def sources_html(turns: Sequence[Turn], lookup: ReleaseLookup) -> str:
+    """The panel: the last turn's sources first, earlier turns' folded away below them."""
+    numbered = [(n, t) for n, t in enumerate(turns, 1) if t.kind != "error" or n == len(turns)]
+    if not numbered:
+        return EMPTY_SOURCES
+    last_n, last = numbered[-1]
+    parts = [_turn_sources(last, last_n, lookup)]
+    earlier = numbered[:-1]
+    if earlier:
+        inner = "".join(_turn_sources(t, n, lookup) for n, t in reversed(earlier))
+        parts.append(f'<details class="pq-earlier"><summary>Earlier answers ({len(earlier)})</summary>{inner}</details>')
+    return f'<div class="pq-sources">{"".join(parts)}</div>'
+
+
+EMPTY_SOURCES = (
+    '<div class="pq-sources"><p class="pq-empty">Sources for the last answer appear here: each cited release '
+    "with its date, organisation and score, and the passage the answer rests on highlighted. "
+    "Click a marker like [1] in an answer to jump to its source.</p></div>"
+)
+
+
+# ---------------------------------------------------------------- index statistics, uploads, export
+
+
+def stats_markdown(stats: IndexStats) -> str:
+    if stats.releases == 0:
+        return "**The index is empty.** Add releases in the *Add releases* tab."
+    span = "undated"
+    if stats.first_date and stats.last_date:
+        span = f"{stats.first_date.isoformat()} → {stats.last_date.isoformat()}"
+    return f"**{stats.releases:,}** releases · **{stats.chunks:,}** passages · {span}"
+
+
+def release_choice(title: str, when: date | None, organisation: str | None) -> str:
+    bits = [_shorten(title, 90), when.isoformat() if when else "undated"]
+    if organisation:
+        bits.append(_shorten(organisation, 40))
+    return " · ".join(bits)
+
+
+def export_markdown(turns: Sequence[Turn], now: datetime | None = None) -> str:
+    """The conversation as a Markdown document, each answer followed by its citations and quotes."""
+    now = now or datetime.now()
+    lines = ["# pressqa conversation", "", f"Exported {now:%Y-%m-%d %H:%M}.", ""]
+    for number, turn in enumerate(turns, 1):
+        lines += [f"## {number}. {_one_line(turn.prompt)}", ""]
+        if turn.searched and turn.searched.strip() != turn.prompt.strip():
+            lines += [f"*Searched as: {_one_line(turn.searched)}*", ""]
+        lines += [("⚠️ " if turn.kind == "error" else "") + turn.text.strip(), ""]
+        if turn.stopped:
+            lines += ["*Stopped before the end.*", ""]
+        if turn.citations:
+            lines += ["**Sources**", ""]
+            for c in turn.citations:
+                p = c.passage
+                when = p.date.isoformat() if p.date else "undated"
+                org = f", {p.organisation}" if p.organisation else ""
+                lines.append(f"- [{c.n}] {p.title} ({when}{org}; release `{p.release_id}`)")
+                quote = _one_line(p.text[c.quote_start - p.start : c.quote_end - p.start])
+                if quote:
+                    lines.append(f"  > {_shorten(quote, 600)}")
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
