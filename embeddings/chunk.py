@@ -100,7 +100,7 @@ class Chunker:
         return k
 
     def _token_offsets(self, text: str) -> tuple[list[int], list[int]]:
-        encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         offsets = encoded["offset_mapping"]
         return [s for s, _ in offsets], [e for _, e in offsets]
 

@@ -87,7 +87,7 @@ def build_answer(question: str, raw: str, passages: Sequence[Passage], timings: 
         cited = [best]
         text = f"{text} [{best}]"
     text = _drop_invalid_markers(text, len(passages))
-    citations = tuple(_citation(n, passages[n - 1], f"{question} {text}") for n in cited)
+    citations = tuple(_citation(n, passages[n - 1], question, text) for n in cited)
     return Answer(text, True, citations, tuple(passages), question, timings)
 
 
@@ -122,13 +122,17 @@ def _best_supporting(answer: str, passages: Sequence[Passage]) -> int | None:
     return best + 1 if overlaps[best] >= 0.3 else None
 
 
-def _citation(n: int, passage: Passage, evidence: str) -> Citation:
-    """Points at the passage's sentence that shares most words with the question and answer."""
-    words = _content_words(_MARKER.sub("", evidence))
+def _citation(n: int, passage: Passage, question: str, answer: str) -> Citation:
+    """Points at the passage's sentence that best supports the answer (answer words count double)."""
+    answer_words = _content_words(_MARKER.sub("", answer))
+    question_words = _content_words(question)
     best_start, best_end, best_score = passage.start, passage.end, -1.0
     for span in split_sentences(passage.text):
         sentence = passage.text[span.start : span.end]
-        score = len(words & _content_words(sentence))
+        words = _content_words(sentence)
+        score = 2 * len(answer_words & words) + len(question_words & words)
+        if sentence.strip() == passage.title.strip():
+            score -= 0.5  # the headline repeats the facts; the sentence that states them is the evidence
         if score > best_score:
             best_start, best_end, best_score = passage.start + span.start, passage.start + span.end, score
     return Citation(n, passage, best_start, best_end)

@@ -217,6 +217,10 @@ def convert_gguf(gguf: Path, out_dir: Path, label: str = "model") -> None:
     del model
 
 
+_thread_lock = threading.Lock()
+_thread_locks: dict[str, threading.Lock] = {}
+
+
 @contextlib.contextmanager
 def _build_lock(parent: Path, key: str) -> Iterator[None]:
     """Serialise builds of one cache entry across threads and processes (first one builds, others wait)."""
@@ -232,10 +236,6 @@ def _build_lock(parent: Path, key: str) -> Iterator[None]:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-_thread_lock = threading.Lock()
-_thread_locks: dict[str, threading.Lock] = {}
-
-
 def _check_disk(parent: Path, needed: int, label: str) -> None:
     free = shutil.disk_usage(parent).free
     if free < needed:
@@ -245,8 +245,11 @@ def _check_disk(parent: Path, needed: int, label: str) -> None:
         )
 
 
-def _build(final: Path, sha256: str, label: str, make_gguf: Callable[[Path], None], gguf_size: int | None) -> Path:
-    """Build ``final`` atomically: everything happens in a sibling temp dir renamed into place at the end."""
+def _build(final: Path, sha256: str, label: str, source: Callable[[Path], Path], gguf_size: int | None) -> Path:
+    """Build ``final`` atomically: everything happens in a sibling temp dir renamed into place at the end.
+
+    ``source(tmp)`` returns the GGUF to convert, assembling it inside ``tmp`` if it has to.
+    """
     parent = final.parent
     parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(parent, final.name):
@@ -264,12 +267,12 @@ def _build(final: Path, sha256: str, label: str, make_gguf: Callable[[Path], Non
             _check_disk(parent, gguf_size * 5, label)
         tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{final.name}-", dir=parent))
         try:
-            gguf = tmp / "source.gguf"
             start = time.perf_counter()
-            make_gguf(gguf)
+            gguf = source(tmp)
             out = tmp / "model"
             convert_gguf(gguf, out, label)
-            gguf.unlink()  # the 0.5-1 GB joined file is only an intermediate
+            if gguf.is_relative_to(tmp):
+                gguf.unlink()  # the 0.5-1 GB joined file is only an intermediate
             info = {
                 "format": CACHE_FORMAT,
                 "name": label,
@@ -299,23 +302,23 @@ def _resolve_spec(spec: ModelSpec, cache_dir: Path) -> Path:
         return final
     chunks = find_chunks(spec)
 
-    def make(dest: Path) -> None:
-        join_chunks(chunks, dest, spec.sha256, spec.size, spec.name)
+    def assemble(tmp: Path) -> Path:
+        gguf = tmp / "source.gguf"
+        join_chunks(chunks, gguf, spec.sha256, spec.size, spec.name)
+        return gguf
 
-    return _build(final, spec.sha256, spec.name, make, spec.size)
+    return _build(final, spec.sha256, spec.name, assemble, spec.size)
 
 
 def _resolve_gguf_file(path: Path, cache_dir: Path) -> Path:
+    # Keyed by content, not path: a moved or renamed file still finds its cache, an edited one doesn't.
+    # Costs one read of the file per start (~1-2 s per GB), far below the conversion it avoids.
     sha = file_sha256(path)
     final = cache_path(cache_dir, path.stem, sha)
     if is_complete_cache(final, sha):
         return final
-
-    def make(dest: Path) -> None:
-        # A copy keeps the user's file untouched and lets the GGUF sit next to the build (same dir).
-        join_chunks([path], dest, sha, path.stat().st_size, path.name)
-
-    return _build(final, sha, path.stem, make, path.stat().st_size)
+    # Converted in place: the user's file is only read, never copied or removed.
+    return _build(final, sha, path.stem, lambda _tmp: path, path.stat().st_size)
 
 
 def resolve_model(name_or_path: str, cache_dir: Path) -> Path:

@@ -12,12 +12,12 @@ from qa.engine import QuestionError
 pytestmark = pytest.mark.slow
 
 
-def _run(stream) -> tuple[list[str], object]:  # noqa: ANN001
+def _run(stream) -> tuple[list[str], object]:
     pieces = list(stream)
     return pieces, stream.answer if hasattr(stream, "answer") else stream.summary
 
 
-def test_answer_streams_and_cites_the_right_release(engine) -> None:  # noqa: ANN001
+def test_answer_streams_and_cites_the_right_release(engine) -> None:
     pieces, answer = _run(engine.ask("How much will the Millbrook Bridge repair cost?", max_new_tokens=60))
     assert len(pieces) > 3, "the answer must arrive in pieces, not at once"
     assert answer.found
@@ -32,14 +32,14 @@ def test_answer_streams_and_cites_the_right_release(engine) -> None:  # noqa: AN
     assert "4.8 million" in quote
 
 
-def test_question_the_releases_do_not_answer_is_refused(engine) -> None:  # noqa: ANN001
+def test_question_the_releases_do_not_answer_is_refused(engine) -> None:
     _, answer = _run(engine.ask("What was the population of Mars in 1850?", max_new_tokens=40))
     assert not answer.found
     assert answer.citations == ()
     assert answer.text.startswith("The indexed releases do not say")
 
 
-def test_follow_up_question_is_rewritten_with_the_conversation(engine) -> None:  # noqa: ANN001
+def test_follow_up_question_is_rewritten_with_the_conversation(engine) -> None:
     history = [("Who voted against the Millbrook Bridge repair?", "Councillor Tobias Renfrew voted against it [1].")]
     stream = engine.ask("What did he want instead?", history=history, max_new_tokens=60)
     _, answer = _run(stream)
@@ -48,14 +48,14 @@ def test_follow_up_question_is_rewritten_with_the_conversation(engine) -> None: 
     assert answer.found and "replacement" in answer.text.lower()
 
 
-def test_bad_questions_are_rejected_before_any_work(engine) -> None:  # noqa: ANN001
+def test_bad_questions_are_rejected_before_any_work(engine) -> None:
     with pytest.raises(QuestionError, match="empty"):
         engine.ask("   ")
     with pytest.raises(QuestionError, match="50,000 characters"):
-        engine.ask("why " * 12_500)
+        engine.ask("x" * 50_000)
 
 
-def test_summary_of_a_long_release_reads_every_part(engine) -> None:  # noqa: ANN001
+def test_summary_of_a_long_release_reads_every_part(engine) -> None:
     statuses: list[str] = []
     stream = engine.summarize_release("halden_coastal_climate_institute", "short", on_status=statuses.append)
     pieces, summary = _run(stream)
@@ -64,11 +64,11 @@ def test_summary_of_a_long_release_reads_every_part(engine) -> None:  # noqa: AN
     assert summary.citations[0].passage.release_id == "halden_coastal_climate_institute"
 
 
-def test_release_found_by_title_words(engine) -> None:  # noqa: ANN001
+def test_release_found_by_title_words(engine) -> None:
     assert engine.find_release("Millbrook Bridge") == "riverton_bridge_repair"
 
 
-def test_topic_summary_cites_each_release_it_draws_on(engine) -> None:  # noqa: ANN001
+def test_topic_summary_cites_each_release_it_draws_on(engine) -> None:
     stream = engine.summarize_topic("Riverton Transit Authority buses and fares", length="short", max_releases=3)
     _, summary = _run(stream)
     cited = {c.passage.release_id for c in summary.citations}
@@ -76,7 +76,7 @@ def test_topic_summary_cites_each_release_it_draws_on(engine) -> None:  # noqa: 
     assert [c.n for c in summary.citations] == list(range(1, len(summary.citations) + 1))
 
 
-def test_refusal_detection_and_citation_fallback(engine) -> None:  # noqa: ANN001
+def test_refusal_detection_and_citation_fallback(engine) -> None:
     assert is_refusal("The releases do not say.")
     assert is_refusal("The passages do not mention the population.")
     assert not is_refusal("The repair will cost $4.8 million [1].")
