@@ -30,8 +30,7 @@ class ReleaseNotFoundError(LookupError):
 
 def encoder_for(index_path: object, settings: Settings) -> Encoder:
     """The encoder an existing index was built with, or the default one for a new index."""
-    Index.stored_model(index_path)
-    return Encoder()
+    return Encoder.for_index(Index.stored_model(index_path), cache_dir=settings.cache, threads=settings.threads)
 
 
 class Engine:

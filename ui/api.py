@@ -6,6 +6,7 @@ self-contained, and a follow-up question passes the earlier exchanges as `histor
 
 from __future__ import annotations
 
+import html
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,7 +37,9 @@ def turn_json(turn: Turn) -> dict[str, Any]:
         "found": turn.found,
         "question": turn.searched or turn.prompt,
         "citations": citations,
-        "retrieved": [{"release_id": p.release_id, "title": p.title, "score": round(p.score, 6)} for p in turn.passages],
+        "retrieved": [
+            {"release_id": p.release_id, "title": p.title, "score": round(p.score, 6)} for p in turn.passages
+        ],
     }
 
 
@@ -47,19 +50,26 @@ def _finish(engine: Engine, request: Request, options: Options, history: Sequenc
         turn = update.turn or turn
     assert turn is not None
     if turn.kind == "error":
-        raise gr.Error(turn.text, print_exception=False)
+        raise gr.Error(html.escape(turn.text, quote=False), print_exception=False)  # Gradio shows it as HTML
     return turn
 
 
 def _options(
-    engine: Engine, default_tokens: int, k: int, since: str, until: str, organisation: str, length: str,
-    model: str, max_new_tokens: int,
+    engine: Engine,
+    default_tokens: int,
+    k: int,
+    since: str,
+    until: str,
+    organisation: str,
+    length: str,
+    model: str,
+    max_new_tokens: int,
 ) -> Options:
     tokens = max(1, min(int(max_new_tokens), MAX_API_TOKENS)) if max_new_tokens else default_tokens
     try:
         return make_options(k or engine.settings.top_k, model, since, until, organisation, length, tokens)
     except ValueError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
 
 
 class Api:
@@ -87,8 +97,9 @@ class Api:
         Returns {answer, found, question (as searched), citations: [{n, release_id, title, date,
         organisation, passage, start, end, quote_start, quote_end, quote, score}], retrieved}.
         """
-        options = _options(self.engine, self.max_new_tokens, k, since, until, organisation, "short", model,
-                           max_new_tokens)
+        options = _options(
+            self.engine, self.max_new_tokens, k, since, until, organisation, "short", model, max_new_tokens
+        )
         return turn_json(_finish(self.engine, Request("ask", question, question), options, history))
 
     def summarize(
@@ -117,8 +128,12 @@ class Api:
         """Indexed releases whose title contains every word of `query` (all when empty), newest first."""
         infos = self.engine.index.find_releases(query, limit=max(1, min(int(limit), 1000)))
         return [
-            {"id": r.id, "title": r.title, "date": r.date.isoformat() if r.date else None,
-             "organisation": r.organisation}
+            {
+                "id": r.id,
+                "title": r.title,
+                "date": r.date.isoformat() if r.date else None,
+                "organisation": r.organisation,
+            }
             for r in infos
         ]
 

@@ -124,9 +124,12 @@ def check_not_empty(engine: Engine) -> None:
 Emit = Callable[[str, str], None]
 
 
-def _ask(engine: Engine, request: Request, turns: Sequence[Turn], options: Options, stop: threading.Event,
-         emit: Emit) -> Turn:
+def _ask(
+    engine: Engine, request: Request, turns: Sequence[Turn], options: Options, stop: threading.Event, emit: Emit
+) -> Turn:
+    engine.check_question(request.text)  # before the model loads: a typo should not cost a minute
     history = history_of(turns)
+    _load_model(engine, options, emit)
     emit("status", "Reading the conversation and searching the releases…" if history else "Searching the releases…")
     stream = engine.ask(request.text, history, options.k, options.filters, options.model, stop, options.max_new_tokens)
     releases = len({p.release_id for p in stream.passages})
@@ -140,11 +143,19 @@ def _ask(engine: Engine, request: Request, turns: Sequence[Turn], options: Optio
     return Turn("ask", request.prompt, a.text, a.found, a.citations, a.passages, a.question, stop.is_set())
 
 
-def _summarize_release(engine: Engine, request: Request, options: Options, stop: threading.Event,
-                       emit: Emit) -> Turn:
+def _load_model(engine: Engine, options: Options, emit: Emit) -> None:
+    """Loads the model as a step of its own, so a first question's long wait is named for what it is."""
+    emit("status", "Loading the language model (the first question takes longer)…")
+    engine.generator(options.model)
+
+
+def _summarize_release(engine: Engine, request: Request, options: Options, stop: threading.Event, emit: Emit) -> Turn:
+    release = engine.find_release(request.text)
+    _load_model(engine, options, emit)
     emit("status", "Reading the release…")
-    stream = engine.summarize_release(request.text, options.length, options.model, stop,
-                                      on_status=lambda m: emit("status", m))
+    stream = engine.summarize_release(
+        release, options.length, options.model, stop, on_status=lambda m: emit("status", m)
+    )
     for piece in stream:
         emit("piece", piece)
     s = stream.summary
@@ -152,12 +163,21 @@ def _summarize_release(engine: Engine, request: Request, options: Options, stop:
     return Turn("release", request.prompt, s.text, bool(s.text), s.citations, s.passages, "", stop.is_set())
 
 
-def _summarize_topic(engine: Engine, request: Request, options: Options, stop: threading.Event,
-                     emit: Emit) -> Turn:
+def _summarize_topic(engine: Engine, request: Request, options: Options, stop: threading.Event, emit: Emit) -> Turn:
+    engine.check_question(request.text)
+    _load_model(engine, options, emit)
     emit("status", "Finding the releases on this topic…")
     f = options.filters
-    stream = engine.summarize_topic(request.text, f.since, f.until, f.organisation, options.length, options.model,
-                                    max_releases=max(2, min(options.k, 8)), stop=stop)
+    stream = engine.summarize_topic(
+        request.text,
+        f.since,
+        f.until,
+        f.organisation,
+        options.length,
+        options.model,
+        max_releases=max(2, min(options.k, 8)),
+        stop=stop,
+    )
     emit("status", "Reading the matching releases…")
     for piece in stream:
         emit("piece", piece)
@@ -166,8 +186,9 @@ def _summarize_topic(engine: Engine, request: Request, options: Options, stop: t
     return Turn("topic", request.prompt, s.text, s.found, s.citations, s.passages, "", stop.is_set())
 
 
-def compute_turn(engine: Engine, request: Request, turns: Sequence[Turn], options: Options,
-                 stop: threading.Event, emit: Emit) -> Turn:
+def compute_turn(
+    engine: Engine, request: Request, turns: Sequence[Turn], options: Options, stop: threading.Event, emit: Emit
+) -> Turn:
     check_not_empty(engine)
     if request.kind == "ask":
         return _ask(engine, request, turns, options, stop, emit)
@@ -178,6 +199,25 @@ def compute_turn(engine: Engine, request: Request, turns: Sequence[Turn], option
 
 def error_turn(request: Request, exc: BaseException) -> Turn:
     return Turn("error", request.prompt, friendly_error(exc), found=False)
+
+
+# Every turn's worker thread and its stop event, so the process can end its generations before it exits:
+# torch aborts the whole process ("terminate called without an active exception") when the interpreter
+# shuts down while a thread is inside a generation.
+_active: dict[threading.Thread, threading.Event] = {}
+_active_lock = threading.Lock()
+
+
+def stop_all_turns(timeout: float = 60.0) -> bool:
+    """Stops every running turn and waits for its worker; False if some were still running at the timeout."""
+    with _active_lock:
+        running = list(_active.items())
+    for _, stop in running:
+        stop.set()
+    deadline = time.monotonic() + timeout
+    for worker, _ in running:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    return not any(worker.is_alive() for worker, _ in running)
 
 
 def run_turn(
@@ -196,9 +236,15 @@ def run_turn(
             turn = compute_turn(engine, request, turns, options, stop, lambda kind, v: events.put((kind, v)))
         except Exception as exc:
             turn = error_turn(request, exc)
+        finally:
+            with _active_lock:
+                _active.pop(threading.current_thread(), None)
         events.put(("turn", turn))
 
-    threading.Thread(target=work, name="pressqa-turn", daemon=True).start()
+    worker = threading.Thread(target=work, name="pressqa-turn", daemon=True)
+    with _active_lock:
+        _active[worker] = stop
+    worker.start()
     started = time.monotonic()
     status, text = "Waiting for the model…", ""
     try:

@@ -24,9 +24,7 @@ app = typer.Typer(
 )
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder (default: $PRESSQA_INDEX or per-user).")]
-ModelOpt = Annotated[
-    str | None, typer.Option("--model", help="qwen2.5-0.5b, qwen2.5-1.5b, or a local model folder.")
-]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="qwen2.5-0.5b, qwen2.5-1.5b, or a local model folder.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 SAMPLE_RELEASES = Path(__file__).resolve().parents[1] / "embeddings" / "sample_releases"
 
@@ -156,7 +154,9 @@ def summarize(
     try:
         if release is not None:
             stream = engine.summarize_release(
-                release, length, on_status=lambda m: typer.echo(m, err=True)  # type: ignore[arg-type]
+                release,
+                length,
+                on_status=lambda m: typer.echo(m, err=True),  # type: ignore[arg-type]
             )
         else:
             stream = engine.summarize_topic(query or "", _date(since), _date(until), length=length)  # type: ignore[arg-type]
@@ -244,4 +244,3 @@ _register_eval()
 
 if __name__ == "__main__":
     app()
-

@@ -29,7 +29,7 @@ _AUTOLINK_SCHEMES = re.compile(r"\b(javascript|vbscript|data|file):", re.IGNOREC
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 CURSOR = "▌"
 # Cards show a window of the passage around the quote; the whole release is one click away.
-CARD_CONTEXT_CHARS = 700
+CARD_CONTEXT_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def streaming_message(partial: str, status: str = "") -> str:
 def turn_message(turn: Turn, number: int) -> str:
     """The assistant's final message for a turn."""
     if turn.kind == "error":
-        return f"⚠️ {escape_markdown(turn.text)}"
+        return f"⚠ {escape_markdown(turn.text)}"
     body = link_citations(escape_markdown(turn.text), number, [c.n for c in turn.citations])
     if turn.kind == "release" and turn.citations:
         c = turn.citations[0]
@@ -165,11 +165,7 @@ def release_html(release: Release, c: Citation) -> str:
     if whole:
         return html.escape(text)
     inner = highlight(p.text, c.quote_start - p.start, c.quote_end - p.start)
-    return (
-        html.escape(text[: p.start])
-        + f'<span class="pq-in-passage">{inner}</span>'
-        + html.escape(text[p.end :])
-    )
+    return html.escape(text[: p.start]) + f'<span class="pq-in-passage">{inner}</span>' + html.escape(text[p.end :])
 
 
 def _meta_html(p: Passage) -> str:
@@ -227,13 +223,15 @@ _KIND_HEADINGS = {"ask": "Sources for", "release": "Summarised release", "topic"
 def _unsupported_html(turn: Turn) -> str:
     if turn.kind == "error":
         return '<p class="pq-empty">No sources: the request did not complete.</p>'
+    if turn.stopped:
+        return '<p class="pq-empty">Stopped before the answer was complete, so nothing is cited.</p>'
     if not turn.passages:
         return '<p class="pq-empty">No indexed passage matched. Try other words, or widen the filters.</p>'
     titles = dict.fromkeys(f"{p.title} ({p.date.isoformat() if p.date else 'undated'})" for p in turn.passages)
     items = "".join(f"<li>{html.escape(t)}</li>" for t in titles)
     return (
         '<p class="pq-empty">No passage supports an answer, so nothing is cited. '
-        f"The model read passages from:</p><ul class=\"pq-read\">{items}</ul>"
+        f'The model read passages from:</p><ul class="pq-read">{items}</ul>'
     )
 
 
@@ -244,7 +242,8 @@ def _shorten(text: str, limit: int) -> str:
 
 def sources_html(turns: Sequence[Turn], lookup: ReleaseLookup) -> str:
     """The panel: the last turn's sources first, earlier turns' folded away below them."""
-    numbered = [(n, t) for n, t in enumerate(turns, 1) if t.kind != "error" or n == len(turns)]
+    # Errors have no sources (the chat says what went wrong): the last real answer stays on top.
+    numbered = [(n, t) for n, t in enumerate(turns, 1) if t.kind != "error"]
     if not numbered:
         return EMPTY_SOURCES
     last_n, last = numbered[-1]
@@ -252,7 +251,9 @@ def sources_html(turns: Sequence[Turn], lookup: ReleaseLookup) -> str:
     earlier = numbered[:-1]
     if earlier:
         inner = "".join(_turn_sources(t, n, lookup) for n, t in reversed(earlier))
-        parts.append(f'<details class="pq-earlier"><summary>Earlier answers ({len(earlier)})</summary>{inner}</details>')
+        parts.append(
+            f'<details class="pq-earlier"><summary>Earlier answers ({len(earlier)})</summary>{inner}</details>'
+        )
     return f'<div class="pq-sources">{"".join(parts)}</div>'
 
 
@@ -290,7 +291,7 @@ def export_markdown(turns: Sequence[Turn], now: datetime | None = None) -> str:
         lines += [f"## {number}. {_one_line(turn.prompt)}", ""]
         if turn.searched and turn.searched.strip() != turn.prompt.strip():
             lines += [f"*Searched as: {_one_line(turn.searched)}*", ""]
-        lines += [("⚠️ " if turn.kind == "error" else "") + turn.text.strip(), ""]
+        lines += [("⚠ " if turn.kind == "error" else "") + turn.text.strip(), ""]
         if turn.stopped:
             lines += ["*Stopped before the end.*", ""]
         if turn.citations:

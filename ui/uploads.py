@@ -97,8 +97,11 @@ def ingest_file(engine: Engine, path: Path) -> FileResult:
     if not loaded:
         path.unlink(missing_ok=True)
         return FileResult(path.name, "failed", reasons or "no release found in the file")
-    parts = [f"{n} {word}" for n, word in ((report.added, "added"), (report.updated, "updated"),
-                                           (report.unchanged, "unchanged")) if n]
+    parts = [
+        f"{n} {word}"
+        for n, word in ((report.added, "added"), (report.updated, "updated"), (report.unchanged, "unchanged"))
+        if n
+    ]
     detail = ", ".join(parts) + (f"; {len(report.failed)} failed: {reasons}" if report.failed else "")
     status = "added" if report.added else "updated" if report.updated else "unchanged"
     return FileResult(path.name, status, detail, tuple(report.added_ids))
@@ -135,7 +138,11 @@ def add_files(
     return results
 
 
-_ICONS = {"added": "✅", "updated": "🔄", "unchanged": "➖", "failed": "❌"}
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+_ICONS = {"added": "✓", "updated": "↻", "unchanged": "=", "failed": "✗"}
 
 
 def results_markdown(results: Sequence[FileResult]) -> str:
@@ -143,7 +150,7 @@ def results_markdown(results: Sequence[FileResult]) -> str:
         return "Choose one or more files first."
     added = sum(len(r.release_ids) for r in results)
     failed = sum(r.status == "failed" for r in results)
-    head = f"**{added} release{'s' if added != 1 else ''} added** from {len(results)} file{'s' if len(results) != 1 else ''}"
+    head = f"**{_count(added, 'release')} added** from {_count(len(results), 'file')}"
     head += f", {failed} failed." if failed else "."
     if any(r.status != "failed" for r in results):
         head += " They are searchable now."

@@ -1,0 +1,278 @@
+"""`pressqa eval` end to end: a real run over the sample releases (slow), compare, report and errors (fast)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import SAMPLES
+from ui.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+GOLD = [
+    {
+        "id": "s-1",
+        "question": "How much will the Millbrook Bridge repair cost?",
+        "answers": ["$4.8 million", "4.8 million dollars"],
+        "type": "amount",
+        "release_id": "riverton_bridge_repair",
+    },
+    {
+        "id": "s-2",
+        "question": "How many volunteers took part in the Greenmarsh otter survey?",
+        "answers": ["64", "sixty-four"],
+        "type": "how_many",
+        "release_id": "greenmarsh_otter_survey",
+    },
+    {
+        "id": "s-3",
+        "question": "Who is the mayor of Riverton's twin town in Norway?",
+        "answers": [],
+        "type": "unanswerable",
+        "release_id": None,
+    },
+]
+
+
+def _write_gold(path: Path) -> Path:
+    path.write_text("".join(json.dumps(g) + "\n" for g in GOLD), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_eval_qa_on_the_sample_releases(tmp_path: Path, writable_index_dir: Path) -> None:
+    gold = _write_gold(tmp_path / "gold.jsonl")
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app, ["eval", "qa", "--gold", str(gold), "--index", str(writable_index_dir), "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("results.jsonl", "summary.json", "report.md", "accuracy_by_type.png", "latency.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "latency.png").read_bytes()[:4] == b"\x89PNG"
+
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in records] == ["s-1", "s-2", "s-3"]
+    assert all(r["error"] is None and r["answer"] for r in records)
+    # The sample index is tiny: both gold releases must be among the first passages.
+    assert records[0]["gold_rank"] is not None and records[0]["gold_rank"] <= 3
+    assert records[1]["gold_rank"] is not None and records[1]["gold_rank"] <= 3
+
+    summary = json.loads((out / "summary.json").read_text())
+    o = summary["overall"]
+    assert (o["n"], o["answerable"], o["unanswerable"], o["errors"]) == (3, 2, 1, 0)
+    assert o["hit@10"] == 1.0 and o["mrr@10"] > 0.3
+    for key in ("accuracy", "exact_match", "f1", "overall_correct", "wrongly_refused", "refused_unanswerable"):
+        assert 0.0 <= o[key] <= 1.0, key
+    # Greedy decoding is deterministic; the $4.8 million question is the easiest there is.
+    assert records[0]["correct"], records[0]["answer"]
+    assert o["latency_s"]["total"]["p50"] > 0 and o["latency_s"]["retrieve"]["p50"] < 30
+    assert set(summary["by_type"]) == {"amount", "how_many", "unanswerable"}
+    assert summary["config"]["model"] == "qwen2.5-0.5b" and summary["config"]["retrieval"] == "hybrid"
+    report = (out / "report.md").read_text()
+    assert "| **all** | 3 |" in report and "## The 10 worst failures" in report
+
+
+def _summary(accuracy: float, p50: float, model: str) -> dict:
+    return {
+        "kind": "qa",
+        "config": {"gold": "g.jsonl", "model": model, "retrieval": "hybrid", "top_k": 6},
+        "timing": {"run_s": 10.0},
+        "overall": {"n": 10, "accuracy": accuracy, "latency_s": {"total": {"p50": p50}}},
+        "by_type": {"when": {"n": 4, "accuracy": accuracy / 2}},
+    }
+
+
+def test_eval_compare_prints_deltas(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "summary.json").write_text(json.dumps(_summary(0.5, 4.0, "qwen2.5-0.5b")))
+    (b / "summary.json").write_text(json.dumps(_summary(0.75, 12.0, "qwen2.5-1.5b")))
+    result = runner.invoke(app, ["eval", "compare", str(a), str(b / "summary.json")])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
+    assert "qwen2.5-0.5b" in lines["model"] and "qwen2.5-1.5b" in lines["model"] and lines["model"].endswith("*")
+    accuracy = lines["overall.accuracy"]
+    assert accuracy.split()[1:4] == ["0.5", "0.75", "+0.25"] and accuracy.endswith("▲")
+    assert lines["by_type.when.accuracy"].split()[3] == "+0.125"
+    # Slower is worse.
+    assert "+8" in lines["overall.latency_s.total.p50"] and lines["overall.latency_s.total.p50"].endswith("▼")
+    table = runner.invoke(app, ["eval", "table", str(a), str(b)])
+    assert table.exit_code == 0, table.output
+    assert "| a | qwen2.5-0.5b | hybrid | 10 | 50.0 |" in table.output
+    assert "| b | qwen2.5-1.5b | hybrid | 10 | 75.0 |" in table.output
+    missing = runner.invoke(app, ["eval", "compare", str(a), str(tmp_path / "nope")])
+    assert missing.exit_code == 1 and "no summary.json" in missing.output
+
+
+def test_eval_report_rescores_results(tmp_path: Path) -> None:
+    """A killed run leaves results.jsonl only: `eval report` makes the summary, report and plots from it."""
+    record = {
+        "id": "q1",
+        "type": "when",
+        "question": "When?",
+        "gold_answers": ["March 9, 2017"],
+        "gold_release_id": "7",
+        "answerable": True,
+        "answer": "On 9 March 2017 [1].",
+        "found": True,
+        "citations": [{"n": 1, "release_id": "7", "title": "T"}],
+        "shown": ["7"],
+        "retrieved": [{"release_id": "3", "title": "X", "score": 0.1}, {"release_id": "7", "title": "T", "score": 0.1}],
+        "latency": {"retrieve": 0.1, "first_token": 1.0, "total": 2.0},
+        "correct": False,  # as an older, wrong metric would have said
+        "error": None,
+    }
+    (tmp_path / "results.jsonl").write_text(json.dumps(record) + "\n")
+    result = runner.invoke(app, ["eval", "report", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["overall"]["accuracy"] == 1.0
+    assert summary["overall"]["hit@1"] == 0.0 and summary["overall"]["hit@3"] == 1.0
+    assert summary["overall"]["mrr@10"] == 0.5 and summary["overall"]["citation_precision"] == 1.0
+    assert json.loads((tmp_path / "results.jsonl").read_text())["correct"] is True
+    assert (tmp_path / "accuracy_by_type.png").exists() and (tmp_path / "report.md").exists()
+
+
+def test_eval_errors_are_one_clear_line(tmp_path: Path) -> None:
+    summaries_gold = tmp_path / "s.jsonl"
+    summaries_gold.write_text(json.dumps({"id": "s", "release_id": 1, "key_facts": [], "reference": "r"}) + "\n")
+    wrong_kind = runner.invoke(app, ["eval", "qa", "--gold", str(summaries_gold), "--out", str(tmp_path / "o")])
+    assert wrong_kind.exit_code == 1 and "not a gold question file" in wrong_kind.output
+    gold = _write_gold(tmp_path / "g.jsonl")
+    no_index = runner.invoke(app, ["eval", "qa", "--gold", str(gold), "--out", str(tmp_path / "o")])
+    assert no_index.exit_code == 1 and "--index" in no_index.output and "--corpus" in no_index.output
+    missing = runner.invoke(
+        app, ["eval", "qa", "--gold", str(gold), "--index", str(tmp_path / "none"), "--out", str(tmp_path / "o")]
+    )
+    assert missing.exit_code == 1 and "error:" in missing.output
+
+
+@pytest.mark.skipif((REPO / "eval" / "bench.py").exists(), reason="the benchmark exists now")
+def test_bench_says_when_it_is_missing(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["bench", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "eval/bench.py" in result.output
+
+
+def test_corpus_index_is_temporary_and_outside_out(tmp_path: Path, encoder) -> None:
+    """--corpus builds a real index for the run, in a temp dir that is gone afterwards."""
+    from eval.corpus import evaluation_engine
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SAMPLES / "rta_fares_2024.txt", corpus)
+    with evaluation_engine(None, corpus, "dense", show_progress=False) as info:
+        assert info.temporary and info.index_build_s is not None
+        passages = info.engine.retriever.search("adult single fare", 3).passages
+        assert passages and passages[0].release_id == "rta_fares_2024"
+        assert info.engine.retriever.config.lexical is False
+        path = info.index
+    assert not path.exists()
+
+
+class _Stream:
+    """What Engine.ask / summarize_release return: iterate for pieces, then read the result."""
+
+    def __init__(self, text: str, result: object) -> None:
+        self.pieces, self.raw = [text], text
+        self.answer = self.summary = result
+
+    def __iter__(self):
+        yield from self.pieces
+
+
+class _StubEngine:
+    """Engine's surface as the runners use it, with canned answers: tests the runners without a model."""
+
+    def __init__(self) -> None:
+        from datetime import date
+
+        from embeddings.types import Release
+        from qa.types import Answer, Citation, Passage
+
+        def passage(rid: str) -> Passage:
+            return Passage(1, rid, f"title {rid}", date(2020, 1, 1), None, "", "text", 0, 4, 0.5)
+
+        self.passages = [passage(r) for r in ("r2", "r1", "r3")]
+        self.Answer, self.Citation = Answer, Citation
+        self.release_text = Release("r1", "Fiskars recall", "Fiskars Brands Inc. will pay $2.6 million. 103,000 axes.")
+        self.asked: list[str] = []
+        stub = self
+
+        class Retriever:
+            def search(self, question: str, k: int):
+                stub.asked.append(question)
+                return type("R", (), {"passages": stub.passages[:k]})()
+
+        class Index:
+            def release(self, rid: str):
+                return stub.release_text if rid == "r1" else None
+
+        self.retriever, self.index = Retriever(), Index()
+
+    def ask(self, question: str, k: int, model: str | None, max_new_tokens: int) -> _Stream:
+        self.asked.append(question)
+        if "unknown" in question:
+            return _Stream("no", self.Answer("The indexed releases do not say.", False, (), tuple(self.passages[:k])))
+        cite = self.Citation(1, self.passages[1], 0, 4)
+        text = "Sentencing is on 9 March 2017 [1]."
+        return _Stream(text, self.Answer(text, True, (cite,), tuple(self.passages[:k]), question, {"retrieve": 0.01}))
+
+    def summarize_release(self, rid: str, length: str, model: str | None = None) -> _Stream:
+        text = "Fiskars Brands Inc. will pay $2.6 million. John Smith recalled 7 axes."
+        return _Stream(text, self.Answer(text, True, (), (), "", {"total": 1.0}))
+
+
+def test_runners_score_what_the_engine_says(tmp_path: Path) -> None:
+    from eval.gold import GoldQuestion, GoldSummary
+    from eval.report import ResultsWriter, read_results, summarize_qa, summarize_summaries, write_outputs
+    from eval.run_qa import QAOptions, run_qa
+    from eval.run_summaries import SummaryOptions, run_summaries
+
+    engine = _StubEngine()
+    items = [
+        GoldQuestion("q1", "When is sentencing?", ("March 9, 2017",), "when", "r1"),
+        GoldQuestion("q2", "An unknown thing?", (), "unanswerable", None),
+        GoldQuestion("q3", "When is the hearing?", ("April 1, 2017",), "when", "r9"),
+    ]
+    with ResultsWriter(tmp_path / "qa" / "results.jsonl") as writer:
+        records, interrupted = run_qa(engine, items, QAOptions(top_k=2), writer, progress=False)
+    assert not interrupted and read_results(tmp_path / "qa" / "results.jsonl") == records
+    # Only questions reach the engine: never gold answers or releases.
+    assert set(engine.asked) == {i.question for i in items}
+    q1, q2, q3 = records
+    assert q1["correct"] and q1["ok"] and q1["gold_rank"] == 2 and q1["cites_gold"] and q1["shown"] == ["r2", "r1"]
+    assert len(q1["retrieved"]) == 3  # metrics see max(10, k) passages while the model saw k
+    assert not q2["found"] and q2["ok"]
+    assert not q3["correct"] and q3["gold_rank"] is None and not q3["cites_gold"]
+    summary = summarize_qa(records, {"gold": "g", "model": "m", "retrieval": "hybrid"}, {})
+    o = summary["overall"]
+    assert (o["accuracy"], o["hit@1"], o["hit@3"], o["mrr@10"]) == (0.5, 0.0, 0.5, 0.25)
+    assert (o["citation_precision"], o["refused_unanswerable"], o["wrongly_refused"]) == (0.5, 1.0, 0.0)
+    assert summary["by_type"]["when"]["n"] == 2 and o["overall_correct"] == pytest.approx(2 / 3, abs=1e-4)
+    write_outputs(tmp_path / "qa", summary, records)
+    assert "q3 (when)" in (tmp_path / "qa" / "report.md").read_text()
+
+    golds = [
+        GoldSummary("s1", "r1", ("$2.6 million", "103,000 axes"), "Fiskars Brands Inc. will pay $2.6 million."),
+        GoldSummary("s2", "missing", (), "x"),
+    ]
+    with ResultsWriter(tmp_path / "s" / "results.jsonl") as writer:
+        records, _ = run_summaries(engine, golds, SummaryOptions(), writer, progress=False)
+    s1, s2 = records
+    assert s1["key_fact_recall"] == 0.5 and s1["missing_facts"] == ["103,000 axes"]
+    faith = s1["faithfulness"]
+    assert faith["numbers_unsupported"] == ["7"] and "John Smith" in faith["names_unsupported"]
+    assert s1["rouge"]["rouge1"] > 0.5 and s1["words"] == 12
+    assert "not in the index" in s2["error"]
+    summary = summarize_summaries(records, {"gold": "g"}, {})
+    assert summary["overall"]["errors"] == 1 and summary["overall"]["key_fact_recall"] == 0.5
+    write_outputs(tmp_path / "s", summary, records)
+    assert (tmp_path / "s" / "scores.png").exists()

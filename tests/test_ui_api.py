@@ -1,0 +1,138 @@
+"""The named API endpoints, called with gradio_client against the running app (as scripts would)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from gradio_client import Client, handle_file
+from ui_fixtures import NEW_RELEASE, TEST_MAX_UPLOAD_BYTES, RunningApp, ui_app, ui_engine, ui_index_dir  # noqa: F401
+
+CLIENTS = 8
+
+
+@pytest.fixture(scope="module")
+def client(ui_app: RunningApp) -> Client:  # noqa: F811
+    return Client(ui_app.url, verbose=False)
+
+
+def test_endpoints_are_named_and_documented(client: Client) -> None:
+    api = client.view_api(print_info=False, return_format="dict")
+    named = set(api["named_endpoints"])
+    assert {"/ask", "/summarize", "/add_releases", "/releases", "/stats"} <= named
+    assert not api["unnamed_endpoints"]
+    ask = {p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]}
+    assert {"question", "k", "since", "until", "organisation", "model", "history", "max_new_tokens"} == ask
+    assert [p["parameter_name"] for p in api["named_endpoints"]["/add_releases"]["parameters"]] == ["files"]
+
+
+def test_stats_and_releases(client: Client) -> None:
+    stats = client.predict(api_name="/stats")
+    assert stats["releases"] == 14 and stats["chunks"] > 14 and stats["first_date"] == "2021-06-08"
+    found = client.predict(query="night buses", api_name="/releases")
+    assert [r["id"] for r in found] == ["rta_night_buses"]
+    assert len(client.predict(api_name="/releases")) == 14
+
+
+def test_bad_requests_get_readable_errors(client: Client) -> None:
+    with pytest.raises(Exception, match="The question is empty"):
+        client.predict(question="  ", api_name="/ask")
+    with pytest.raises(Exception, match="not a date: use YYYY-MM-DD"):
+        client.predict(question="What will the fare be?", since="last week", api_name="/ask")
+    with pytest.raises(Exception, match="exactly one of 'release'"):
+        client.predict(api_name="/summarize")
+    with pytest.raises(Exception, match="No indexed release has the id or title 'no such thing'"):
+        client.predict(release="no such thing", api_name="/summarize")
+
+
+def test_add_releases_reports_each_file(client: Client, tmp_path: Path) -> None:
+    new = tmp_path / "quillby_ferries.md"
+    new.write_text(NEW_RELEASE)
+    pdf = tmp_path / "brochure.pdf"
+    pdf.write_bytes(b"%PDF-1.4 not a release")
+    result = client.predict(files=[handle_file(str(new)), handle_file(str(pdf))], api_name="/add_releases")
+    assert result["added"] == 1 and result["failed"] == 1
+    first, second = result["files"]
+    assert first == {
+        "file": "quillby_ferries.md",
+        "status": "added",
+        "detail": "1 added",
+        "release_ids": ["quillby_ferries"],
+    }
+    assert second["status"] == "failed" and "unsupported file type '.pdf'" in second["detail"]
+    assert client.predict(query="electric ferries", api_name="/releases")[0]["id"] == "quillby_ferries"
+
+
+def test_oversized_upload_is_refused(client: Client, tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("Big release.\n\n" + "word " * (TEST_MAX_UPLOAD_BYTES // 4))
+    with pytest.raises(Exception, match=r"(?i)size"):
+        client.predict(files=[handle_file(str(big))], api_name="/add_releases")
+
+
+@pytest.mark.slow
+def test_ask_returns_a_cited_answer(client: Client) -> None:
+    result = client.predict(question="What will the adult single fare be?", k=2, max_new_tokens=40, api_name="/ask")
+    assert result["found"], result
+    c = result["citations"][0]
+    assert c["release_id"] == "rta_fares_2024" and f"[{c['n']}]" in result["answer"]
+    assert c["quote"] and c["quote"] in c["passage"]
+
+
+@pytest.mark.slow
+def test_ask_finds_an_uploaded_release(client: Client, tmp_path: Path) -> None:
+    new = tmp_path / "quillby_ferries.md"
+    new.write_text(NEW_RELEASE)
+    client.predict(files=[handle_file(str(new))], api_name="/add_releases")
+    result = client.predict(question="What did Quillby Ferries order?", k=2, max_new_tokens=40, api_name="/ask")
+    assert result["found"], result
+    assert result["citations"][0]["release_id"] == "quillby_ferries"
+    assert "ferries" in result["answer"].lower()
+
+
+@pytest.mark.slow
+def test_summarize_one_release(client: Client) -> None:
+    result = client.predict(release="otters greenmarsh", length="short", api_name="/summarize")
+    assert result["found"] and len(result["answer"]) > 40
+    assert result["citations"][0]["release_id"] == "greenmarsh_otter_survey"
+
+
+@pytest.mark.slow
+def test_concurrent_clients_wait_in_line_and_all_get_answers(ui_app: RunningApp) -> None:  # noqa: F811
+    """8 clients at once: generation is serialised, so they queue (and see a position) and none fails."""
+    questions = [
+        "What will the adult single fare be?",
+        "When do the night buses start?",
+        "How much did the maternity wing cost?",
+        "How many otters were counted?",
+        "Where is the new data centre?",
+        "What did Nimbus Labs warn CloudDesk users about?",
+        "How much is the Halden bridge scholarship worth?",
+        "When will the Riverton bridge repair finish?",
+    ]
+    clients = [Client(ui_app.url, verbose=False) for _ in range(CLIENTS)]
+    jobs = [
+        c.submit(question=q, k=1, max_new_tokens=16, api_name="/ask") for c, q in zip(clients, questions, strict=True)
+    ]
+    ranks: list[int] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for job in jobs:
+                status = job.status()
+                if status.rank is not None and status.rank > 0:
+                    ranks.append(status.rank)
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        results = [job.result(timeout=900) for job in jobs]
+    finally:
+        done.set()
+        watcher.join()
+    assert all(isinstance(r, dict) and r["answer"].strip() for r in results)
+    assert max(ranks, default=0) >= 1, "nobody was told a queue position"

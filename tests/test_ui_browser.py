@@ -1,0 +1,264 @@
+"""The web app in a real browser (Debian's chromium driven by Playwright), one step of a session per test.
+
+The steps share one app and one page and run in file order: ask, stop, summarise, add releases, and
+check that a hostile release renders as text. Each saves a screenshot to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from ui_fixtures import (  # noqa: F401
+    NEW_RELEASE,
+    XSS_RELEASE,
+    RunningApp,
+    artifacts,
+    ui_app,
+    ui_engine,
+    ui_index_dir,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+GENERATION_TIMEOUT_MS = 300_000  # a short answer on a busy 2-core CI machine; the model loads on first use
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+    ),
+]
+
+
+class Watch:
+    """What the page did that it must not: open dialogs, or reach beyond this machine."""
+
+    def __init__(self) -> None:
+        self.dialogs: list[str] = []
+        self.external: list[str] = []
+
+    def on_dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_request(self, request) -> None:
+        host = urlparse(request.url).hostname
+        if request.url.startswith(("http:", "https:", "ws:", "wss:")) and host not in ("127.0.0.1", "localhost"):
+            self.external.append(request.url)
+
+
+@pytest.fixture(scope="module")
+def watch() -> Watch:
+    return Watch()
+
+
+@pytest.fixture(scope="module")
+def page(ui_app: RunningApp, watch: Watch) -> Iterator:  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 960})
+        pg = context.new_page()
+        pg.on("dialog", watch.on_dialog)
+        pg.on("request", watch.on_request)
+        pg.goto(ui_app.url)
+        pg.wait_for_selector("#pq-chat", timeout=60_000)
+        yield pg
+        browser.close()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def shot(page, artifacts: Path, name: str) -> None:  # noqa: F811
+    page.screenshot(path=str(artifacts / f"ui-{name}.png"), full_page=True)
+
+
+def new_chat(page) -> None:
+    page.click("#pq-new")
+    page.wait_for_function("document.querySelectorAll('#pq-chat [data-testid=bot]').length === 0")
+
+
+def switch_mode(page, mode: str) -> None:
+    page.click(f"#pq-mode label:has-text('{mode}')")
+    if mode == "Summarize":
+        page.wait_for_selector("#pq-release-pick", state="visible")
+    else:
+        page.wait_for_selector("#pq-release-pick", state="hidden")
+
+
+def open_tab(page, name: str) -> None:
+    page.click(f"button[role=tab]:has-text('{name}')")
+
+
+def search_releases(page, words: str) -> None:
+    """Types into the release picker, replacing what a previous pick left there."""
+    box = page.locator("#pq-release-pick input")
+    box.click()
+    box.fill("")
+    page.keyboard.type(words)
+
+
+def last_bot(page) -> str:
+    bots = page.query_selector_all("#pq-chat [data-testid=bot]")
+    return bots[-1].inner_text() if bots else ""
+
+
+def send(page, text: str) -> None:
+    page.fill("#pq-input textarea", text)
+    page.click("#pq-send")
+
+
+def wait_for_turn(page, number: int) -> None:
+    """Turn `number` of this chat is finished: its sources section is in the panel and the input is back."""
+    page.wait_for_selector(f"#pq-sources-panel #turn-{number}", state="attached", timeout=GENERATION_TIMEOUT_MS)
+    page.wait_for_selector("#pq-send", state="visible")
+
+
+def upload(page, paths: list[Path]) -> str:
+    open_tab(page, "Add releases")
+    page.set_input_files("#pq-files input[type=file]", [str(p) for p in paths])
+    for p in paths:  # uploaded to the server and listed (the list shows the suffix apart from the stem)
+        page.wait_for_function(f"document.querySelector('#pq-files').innerText.includes('{p.stem}')", timeout=30_000)
+    page.click("#pq-add")
+    page.wait_for_function(
+        "document.querySelector('#pq-upload-result').innerText.includes('added')", timeout=GENERATION_TIMEOUT_MS
+    )
+    return page.inner_text("#pq-upload-result")
+
+
+# ---------------------------------------------------------------- the steps
+
+
+def test_ask_streams_an_answer_with_a_working_citation(page, artifacts: Path) -> None:  # noqa: F811
+    send(page, "What will the adult single fare be?")
+    partials: list[str] = []
+    deadline = time.monotonic() + GENERATION_TIMEOUT_MS / 1000
+    while not page.query_selector("#pq-sources-panel #turn-1") and time.monotonic() < deadline:
+        text = last_bot(page)
+        if "▌" in text and text not in partials:
+            partials.append(text)
+        time.sleep(0.2)
+    wait_for_turn(page, 1)
+    assert len(partials) >= 2, f"the answer did not stream: {partials}"
+    assert len(partials[-1]) > len(partials[0])  # token by token, not all at once
+
+    cite = page.locator("#pq-chat [data-testid=bot] a.pq-cite").first
+    assert re.fullmatch(r"\[\d+\]", cite.inner_text())
+    n = cite.inner_text().strip("[]")
+    card = page.locator(f"#src-1-{n}")
+    cite.click()
+    card.wait_for(state="visible")
+    assert "Riverton Transit Authority" in card.inner_text()
+    assert "$2.50" in card.locator("mark").first.inner_text()
+    card.locator("summary").click()  # opens the whole release
+    full = card.locator(".pq-release")
+    full.wait_for(state="visible")
+    assert "Residents aged 65" in full.inner_text()
+    shot(page, artifacts, "1-answer")
+
+    with page.expect_download() as download:
+        page.click("#pq-export")
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert exported.startswith("# pressqa conversation")
+    assert "## 1. What will the adult single fare be?" in exported
+    assert f"- [{n}] Riverton Transit Authority Sets 2024 Fares" in exported
+
+
+def test_stop_ends_a_generation_and_the_chat_carries_on(page, artifacts: Path) -> None:  # noqa: F811
+    send(page, "When do the night buses start running?")
+    page.wait_for_selector("#pq-stop", state="visible")
+    page.click("#pq-stop")
+    wait_for_turn(page, 2)
+    assert "Stopped." in last_bot(page)
+    shot(page, artifacts, "2-stopped")
+
+
+def test_summarize_one_release_from_the_list(page, artifacts: Path) -> None:  # noqa: F811
+    new_chat(page)
+    switch_mode(page, "Summarize")
+    search_releases(page, "otters")
+    page.click("[role=option]:has-text('Otters Found on All Five Greenmarsh Rivers')")
+    page.click("#pq-summarize")
+    wait_for_turn(page, 1)
+    summary = last_bot(page)
+    assert len(summary) > 60 and "Stopped" not in summary
+    assert "Summarize: Otters Found on All Five Greenmarsh Rivers" in page.inner_text("#pq-chat")
+    assert "Otters Found on All Five Greenmarsh Rivers" in page.inner_text("#src-1-1")
+    shot(page, artifacts, "3-summary")
+    switch_mode(page, "Ask")
+
+
+def test_upload_a_release_and_get_an_answer_from_it(page, artifacts: Path, tmp_path: Path) -> None:  # noqa: F811
+    new = tmp_path / "quillby_ferries.md"
+    new.write_text(NEW_RELEASE)
+    pdf = tmp_path / "brochure.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    result = upload(page, [new, pdf])
+    assert "1 release added from 2 files, 1 failed" in result
+    assert "quillby_ferries.md: 1 added" in result and "brochure.pdf: unsupported file type '.pdf'" in result
+    assert "15 releases" in page.inner_text("#pq-stats")
+    shot(page, artifacts, "4-uploaded")
+
+    new_chat(page)
+    send(page, "What did Quillby Ferries order?")
+    wait_for_turn(page, 1)
+    assert "ferries" in last_bot(page).lower()
+    page.locator("#pq-chat a.pq-cite").first.click()
+    assert "Quillby Ferries Orders Two Electric Ferries" in page.inner_text("#pq-sources-panel .pq-card")
+    shot(page, artifacts, "5-answer-from-upload")
+
+
+def test_hostile_release_renders_as_text(page, artifacts: Path, tmp_path: Path, watch: Watch) -> None:  # noqa: F811
+    hostile = tmp_path / "zorblax_kitchen.md"
+    hostile.write_text(XSS_RELEASE)
+    assert "1 release added" in upload(page, [hostile])
+
+    new_chat(page)
+    send(page, "What did Zorblax Labs open?")
+    wait_for_turn(page, 1)
+    panel = page.inner_text("#pq-sources-panel")
+    assert "<script>window.__pq_xss = 'script'</script>" in panel  # the title, shown as written
+    for details in page.locator("#pq-sources-panel details").all():
+        details.locator("summary").first.click()
+    panel = page.inner_text("#pq-sources-panel")
+    assert "<img src=x onerror=" in panel and "[full menu](javascript:" in panel
+    shot(page, artifacts, "6-hostile-release")
+
+    # The user's own words are untrusted too: an over-long question echoes them back with an error.
+    send(page, "<img src=x onerror=\"window.__pq_xss='question'\"> " + "why? " * 450)
+    wait_for_turn(page, 2)
+    assert "the limit is 2,000" in last_bot(page)
+    assert "<img src=x onerror=" in page.locator("#pq-chat [data-testid=user]").last.inner_text()
+
+    # The picker lists the hostile title as text as well.
+    switch_mode(page, "Summarize")
+    search_releases(page, "Zorblax")
+    assert "<script>" in page.locator("[role=option]").first.inner_text()
+    page.keyboard.press("Escape")
+    switch_mode(page, "Ask")
+    shot(page, artifacts, "7-hostile-question")
+
+    assert page.evaluate("window.__pq_xss") is None
+    assert page.locator("#pq-chat img, #pq-sources-panel img").count() == 0
+    assert page.locator("a[href^='javascript:' i]").count() == 0
+    assert watch.dialogs == []
+
+
+def test_nothing_left_this_machine(watch: Watch) -> None:
+    assert watch.external == [], "the page fetched from the internet"
