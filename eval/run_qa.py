@@ -97,7 +97,10 @@ def score_record(record: Record) -> Record:
     if record.get("error"):
         return record
     answers = record["gold_answers"]
-    score = score_answer(record["answer"], answers)
+    # A refusal answers nothing, whatever its wording: the product's refusal repeats the question, which
+    # can contain a gold answer ("Were Donna Phillips and Janet Smith from Mississippi?").
+    prediction = record["answer"] if record["found"] else ""
+    score = score_answer(prediction, answers)
     record.update(
         correct=score.correct,
         matched_answer=score.matched,

@@ -79,6 +79,8 @@ def build_answer(question: str, raw: str, passages: Sequence[Passage], timings: 
     if not text or is_refusal(text):
         return Answer(not_found_text(question), False, (), tuple(passages), question, timings)
     cited = _cited_numbers(text, len(passages))
+    if not _content_words(_MARKER.sub("", text)):
+        return Answer(not_found_text(question), False, (), tuple(passages), question, timings)
     if not cited:
         # The model answered without markers: attribute the answer to the passage that supports it best.
         best = _best_supporting(text, passages)

@@ -12,11 +12,13 @@ SummaryLength = Literal["short", "bullets", "detailed"]
 
 NOT_FOUND = "The releases do not say."
 
-# Measured on the 0.5B model: passages first and the instruction right before the question works; a
-# system prompt demanding a refusal marker made it refuse even questions the passages answer.
+# Measured on the 0.5B model: passages first and the instruction right before the question works. A
+# system prompt demanding a refusal marker made it refuse answerable questions, and asking it to cite
+# made it answer with bare markers ("[1] [2]"); so it only answers, and qa.answer attributes the
+# answer to the passage that states it.
 ANSWER_SYSTEM = "You are a helpful assistant that answers questions about press releases."
 ANSWER_INSTRUCTION = (
-    "Using the passages above, answer briefly and cite the passage number like [1]. "
+    "Answer the question in one sentence using only the passages above. "
     f'If they do not contain the answer, say "{NOT_FOUND}"'
 )
 
@@ -45,7 +47,10 @@ def passage_heading(n: int, passage: Passage) -> str:
 
 
 def answer_messages(question: str, passages: Sequence[Passage]) -> list[Message]:
-    blocks = "\n\n".join(f"{passage_heading(i, p)}\n{p.text}" for i, p in enumerate(passages, 1))
+    blocks = "\n\n".join(
+        f'Passage {i} from "{p.title}" ({p.date.isoformat() if p.date else "undated"}):\n{p.text}'
+        for i, p in enumerate(passages, 1)
+    )
     user = f"{blocks}\n\n{ANSWER_INSTRUCTION}\n\nQuestion: {question}"
     return [{"role": "system", "content": ANSWER_SYSTEM}, {"role": "user", "content": user}]
 

@@ -86,9 +86,9 @@ def test_onnx_vectors_match_torch(onnx_encoder: Encoder, torch_encoder: Encoder)
     assert cosine.min() >= 0.98, cosine
     # Same nearest neighbours among the sentences (each one's own best match is itself).
     assert (np.argmax(fast @ fast.T, axis=1) == np.arange(len(SENTENCES))).all()
-    # Batching and padding do not change a text's vector.
+    # A text's vector does not depend on the texts encoded with it (int8 scales are per text).
     alone = np.vstack([onnx_encoder.encode_query(s) for s in SENTENCES[:5]])
-    np.testing.assert_allclose(alone, fast[:5], atol=2e-3)
+    np.testing.assert_allclose(alone, fast[:5], atol=1e-6)
     assert onnx_encoder.encode([]).shape == (0, 384)
 
 

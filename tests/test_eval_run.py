@@ -220,7 +220,9 @@ class _StubEngine:
     def ask(self, question: str, k: int, model: str | None, max_new_tokens: int) -> _Stream:
         self.asked.append(question)
         if "unknown" in question:
-            return _Stream("no", self.Answer("The indexed releases do not say.", False, (), tuple(self.passages[:k])))
+            # As the product does: the refusal repeats the question.
+            text = f'The indexed releases do not say. I found nothing that answers "{question}".'
+            return _Stream("no", self.Answer(text, False, (), tuple(self.passages[:k])))
         cite = self.Citation(1, self.passages[1], 0, 4)
         text = "Sentencing is on 9 March 2017 [1]."
         return _Stream(text, self.Answer(text, True, (cite,), tuple(self.passages[:k]), question, {"retrieve": 0.01}))
@@ -241,22 +243,25 @@ def test_runners_score_what_the_engine_says(tmp_path: Path) -> None:
         GoldQuestion("q1", "When is sentencing?", ("March 9, 2017",), "when", "r1"),
         GoldQuestion("q2", "An unknown thing?", (), "unanswerable", None),
         GoldQuestion("q3", "When is the hearing?", ("April 1, 2017",), "when", "r9"),
+        GoldQuestion("q4", "Was the unknown man from Mississippi?", ("Mississippi",), "where", "r1"),
     ]
     with ResultsWriter(tmp_path / "qa" / "results.jsonl") as writer:
         records, interrupted = run_qa(engine, items, QAOptions(top_k=2), writer, progress=False)
     assert not interrupted and read_results(tmp_path / "qa" / "results.jsonl") == records
     # Only questions reach the engine: never gold answers or releases.
     assert set(engine.asked) == {i.question for i in items}
-    q1, q2, q3 = records
+    q1, q2, q3, q4 = records
     assert q1["correct"] and q1["ok"] and q1["gold_rank"] == 2 and q1["cites_gold"] and q1["shown"] == ["r2", "r1"]
     assert len(q1["retrieved"]) == 3  # metrics see max(10, k) passages while the model saw k
     assert not q2["found"] and q2["ok"]
     assert not q3["correct"] and q3["gold_rank"] is None and not q3["cites_gold"]
+    # A refusal is never a right answer, even when its wording contains the gold answer.
+    assert "Mississippi" in q4["answer"] and not q4["correct"] and q4["f1"] == 0.0
     summary = summarize_qa(records, {"gold": "g", "model": "m", "retrieval": "hybrid"}, {})
     o = summary["overall"]
-    assert (o["accuracy"], o["hit@1"], o["hit@3"], o["mrr@10"]) == (0.5, 0.0, 0.5, 0.25)
-    assert (o["citation_precision"], o["refused_unanswerable"], o["wrongly_refused"]) == (0.5, 1.0, 0.0)
-    assert summary["by_type"]["when"]["n"] == 2 and o["overall_correct"] == pytest.approx(2 / 3, abs=1e-4)
+    assert (o["accuracy"], o["hit@1"], o["hit@3"], o["mrr@10"]) == (0.3333, 0.0, 0.6667, 0.3333)
+    assert (o["citation_precision"], o["refused_unanswerable"], o["wrongly_refused"]) == (0.5, 1.0, 0.3333)
+    assert summary["by_type"]["when"]["n"] == 2 and o["overall_correct"] == 0.5
     write_outputs(tmp_path / "qa", summary, records)
     assert "q3 (when)" in (tmp_path / "qa" / "report.md").read_text()
 

@@ -78,6 +78,14 @@ def test_final_answer_message_is_inert_and_cited() -> None:
     assert '<a class="pq-cite" href="#src-1-1">[1]</a>' in out
 
 
+def test_an_answer_cut_by_the_token_limit_says_so() -> None:
+    assert render.looks_cut("Night buses return. The service will run from")
+    assert render.looks_cut("It costs $2 [1]")
+    assert not render.looks_cut("It costs $2. [1]") and not render.looks_cut("- a bullet\n- another one")
+    assert render.turn_message(Turn("release", "p", "Night buses will run from"), 1).endswith("length limit]*")
+    assert "length limit" not in render.turn_message(Turn("ask", "p", "It rises to $2.50 [1]"), 1)
+
+
 def test_chat_messages_follow_the_turns() -> None:
     turns = [
         Turn("ask", "<b>q1</b>", "a1 [1]", True, (Citation(1, passage("x"), 0, 1),)),

@@ -166,8 +166,7 @@ class WebApp:
                 choices=self.release_choices(),
                 value=None,
                 label="Release to summarise",
-                info="Type to search the titles. Or type a topic below to summarise every release about it "
-                "(narrowed by the date range and organisation in Settings).",
+                info="Type to search the titles, or type a topic in the box below to summarise all releases on it.",
                 filterable=True,
                 allow_custom_value=True,
                 scale=4,
@@ -176,7 +175,8 @@ class WebApp:
             self.summarize_btn = gr.Button("Summarize release", variant="primary", scale=1, elem_id="pq-summarize")
         self.chatbot = gr.Chatbot(
             elem_id="pq-chat",
-            height=560,
+            height="calc(100vh - 330px)",
+            min_height=340,
             layout="bubble",
             show_label=False,
             sanitize_html=True,

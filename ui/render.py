@@ -91,12 +91,26 @@ def turn_message(turn: Turn, number: int) -> str:
     if turn.kind == "error":
         return f"⚠ {escape_markdown(turn.text)}"
     body = link_citations(escape_markdown(turn.text), number, [c.n for c in turn.citations])
+    if turn.kind in ("release", "topic") and not turn.stopped and looks_cut(turn.text):
+        body += " *[…cut at the length limit]*"
     if turn.kind == "release" and turn.citations:
         c = turn.citations[0]
         body += f'\n\n<a class="pq-cite" href="#src-{number}-{c.n}">[{c.n}]</a> {escape_markdown(_label(c.passage))}'
     if turn.stopped:
         body += "\n\n*Stopped.*"
     return body
+
+
+def looks_cut(text: str) -> bool:
+    """Whether a summary stopped mid-sentence (the model ran into its token limit).
+
+    Only for summaries: they run to several sentences, so one left without an end is cut, while a
+    one-line answer or a bullet often ends without a full stop.
+    """
+    last = _MARKER.sub("", text).rstrip().rsplit("\n", 1)[-1].lstrip()
+    if not last or re.match(r"([-*•]|\d+[.)])\s", last):
+        return False
+    return last[-1] not in ".!?:;)\"'”’*"
 
 
 def chat_messages(turns: Sequence[Turn], pending: tuple[str, str] | None = None) -> list[dict[str, str]]:
