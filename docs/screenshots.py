@@ -24,7 +24,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def answer(page: Page) -> None:
     page.fill("#pq-input textarea", QUESTION)
     page.click("#pq-send")
-    page.wait_for_selector("#pq-sources-panel #turn-1", state="attached", timeout=TIMEOUT_MS)
+    page.wait_for_selector("#pq-sources-panel [data-turns='1']", state="attached", timeout=TIMEOUT_MS)
     page.locator("#pq-chat a.pq-cite").first.click()
     page.wait_for_timeout(2000)  # let the card's highlight fade
     page.screenshot(path=str(DOCS / "screenshot-answer.png"))
@@ -38,7 +38,7 @@ def summary(page: Page) -> None:
     page.keyboard.type(RELEASE)
     page.click(f"[role=option]:has-text('{RELEASE}')")
     page.click("#pq-summarize")
-    page.wait_for_selector("#pq-sources-panel #turn-1", state="attached", timeout=TIMEOUT_MS)
+    page.wait_for_selector("#pq-sources-panel [data-turns='1']", state="attached", timeout=TIMEOUT_MS)
     page.wait_for_timeout(500)
     page.screenshot(path=str(DOCS / "screenshot-summary.png"))
 

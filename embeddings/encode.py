@@ -123,9 +123,7 @@ class Encoder:
             model_path = Path(model)
             if not model_path.is_dir():
                 raise ValueError(f"The index was built with the embedding model {model!r}, which is not here.")
-        encoder = cls(model_path=model_path, name=model, backend=backend, **kwargs)  # type: ignore[arg-type]
-        assert encoder.name == name, (encoder.name, name)
-        return encoder
+        return cls(model_path=model_path, name=model, backend=backend, **kwargs)  # type: ignore[arg-type]
 
     def _resolve_backend(self, backend: str) -> str:
         if backend == "auto":
@@ -209,10 +207,34 @@ class Encoder:
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
 
+    @cached_property
+    def _fast_tokenizer(self):  # tokenizers.Tokenizer | None
+        """The model's tokenizer.json read with `tokenizers` alone: loads in milliseconds, where
+        `transformers.AutoTokenizer` imports torch (seconds), so a query-only process starts fast."""
+        path = self.model_path / "tokenizer.json"
+        if not path.is_file():
+            return None
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(path))
+        tokenizer.no_truncation()  # the file may carry its own limits (128 for all-MiniLM-L6-v2)
+        tokenizer.no_padding()
+        return tokenizer
+
     def _token_ids(self, texts: list[str]) -> list[list[int]]:
+        """Word-piece ids with the special tokens, untruncated."""
+        fast = self._fast_tokenizer
+        if fast is not None:
+            return [e.ids for e in fast.encode_batch(texts, add_special_tokens=True)]
         return self.tokenizer(
             texts, add_special_tokens=True, return_attention_mask=False, return_token_type_ids=False, verbose=False
         )["input_ids"]
+
+    @cached_property
+    def _closing_id(self) -> int | None:
+        """The special token that ends every input ([SEP]); truncation keeps it."""
+        ids = self._token_ids([""])[0]
+        return ids[-1] if len(ids) >= 2 else None
 
     def _warn_truncated(self, ids: list[list[int]]) -> None:
         longest = max(len(i) for i in ids)
@@ -230,9 +252,8 @@ class Encoder:
         ids = self._token_ids(texts)
         self._warn_truncated(ids)
         limit = self.max_tokens
-        sep = self.tokenizer.sep_token_id  # the closing special token that truncation keeps
-        sep = ids[0][-1] if sep is None else sep
-        ids = [i if len(i) <= limit else [*i[: limit - 1], sep] for i in ids]
+        end = [] if self._closing_id is None else [self._closing_id]
+        ids = [i if len(i) <= limit else [*i[: limit - len(end)], *end] for i in ids]
         out = np.empty((len(ids), self._onnx_dim), dtype=np.float32)
         # One text per run, on a single-threaded session, texts side by side in `threads` workers. No
         # padding, and dynamic quantisation scales depend on the text alone, so a text's vector does

@@ -76,6 +76,9 @@ def qa(
     sample: SampleOpt = None,
     seed: SeedOpt = 0,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=8, help="Answer length cap.")] = 200,
+    retrieval_only: Annotated[
+        bool, typer.Option("--retrieval-only", help="Only retrieval metrics (hit@k, MRR): no model, seconds not hours.")
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Ask every gold question; score answers, retrieval, citations, refusals and latency."""
@@ -92,7 +95,7 @@ def qa(
         raise _fail(str(exc)) from None
     items = select(gold_set.items, sample, seed, limit)
     model_name = model or get_settings().model
-    options = QAOptions(model=model_name, top_k=top_k, max_new_tokens=max_new_tokens)
+    options = QAOptions(model=model_name, top_k=top_k, max_new_tokens=max_new_tokens, retrieval_only=retrieval_only)
     started = time.perf_counter()
     try:
         with evaluation_engine(index, corpus, retrieval, gold_set.releases, show_progress=not quiet) as info:
@@ -101,7 +104,7 @@ def qa(
             if missing:
                 notes.append(f"{len(missing)} gold releases are not in the index, e.g. {missing[:3]}")
                 typer.echo(f"warning: {notes[-1]}", err=True)
-            load_s = _warm_up(info.engine, model_name)
+            load_s = None if retrieval_only else _warm_up(info.engine, model_name)
             t0 = time.perf_counter()
             with ResultsWriter(out / "results.jsonl") as writer:
                 records, interrupted = run_qa(info.engine, items, options, writer, progress=not quiet)
@@ -113,8 +116,9 @@ def qa(
         "gold": str(gold),
         "index": index_label,
         "corpus": str(corpus) if corpus else (str(gold) if gold_set.releases and index is None else None),
-        "model": model_name,
+        "model": None if retrieval_only else model_name,
         "retrieval": retrieval,
+        "retrieval_only": retrieval_only or None,
         "top_k": top_k,
         "max_new_tokens": max_new_tokens,
         "sample": sample,

@@ -79,8 +79,12 @@ def qa_group_metrics(records: Sequence[Record]) -> dict[str, Any]:
     """Every question metric over a group of per-question records (the whole set, or one type)."""
     answerable = [r for r in records if r["answerable"]]
     unanswerable = [r for r in records if not r["answerable"]]
+    # Retrieval-only records have no answer: they count for hit@k and MRR only.
+    generated = [r for r in records if not r.get("retrieval_only")]
+    gen_answerable = [r for r in generated if r["answerable"]]
+    gen_unanswerable = [r for r in generated if not r["answerable"]]
     with_gold_release = [r for r in answerable if r.get("gold_release_id") is not None]
-    answered = [r for r in answerable if r["found"]]
+    answered = [r for r in gen_answerable if r["found"]]
     ranks = [r.get("gold_rank") for r in with_gold_release]
     out: dict[str, Any] = {
         "n": len(records),
@@ -88,18 +92,18 @@ def qa_group_metrics(records: Sequence[Record]) -> dict[str, Any]:
         "unanswerable": len(unanswerable),
         "errors": sum(1 for r in records if r.get("error")),
         # Headline: an acceptable answer contained in the answer after normalisation (answerable only).
-        "accuracy": _r(mean(float(r["correct"]) for r in answerable)),
-        "exact_match": _r(mean(r["exact_match"] for r in answerable)),
-        "f1": _r(mean(r["f1"] for r in answerable)),
+        "accuracy": _r(mean(float(r["correct"]) for r in gen_answerable)),
+        "exact_match": _r(mean(r["exact_match"] for r in gen_answerable)),
+        "f1": _r(mean(r["f1"] for r in gen_answerable)),
         # Right answers plus right refusals, over every question.
-        "overall_correct": _r(mean(float(r["ok"]) for r in records)),
+        "overall_correct": _r(mean(float(r["ok"]) for r in generated)),
     }
     for k in HIT_KS:
         out[f"hit@{k}"] = _r(mean(hit_at(rank, k) for rank in ranks))
     out["mrr@10"] = _r(mean(reciprocal_rank(rank, 10) for rank in ranks))
     out["citation_precision"] = _r(mean(float(r["cites_gold"]) for r in answered if r.get("gold_release_id")))
-    out["refused_unanswerable"] = _r(mean(float(not r["found"]) for r in unanswerable))
-    out["wrongly_refused"] = _r(mean(float(not r["found"]) for r in answerable))
+    out["refused_unanswerable"] = _r(mean(float(not r["found"]) for r in gen_unanswerable))
+    out["wrongly_refused"] = _r(mean(float(not r["found"]) for r in gen_answerable))
     out["latency_s"] = {k: _latency(records, k) for k in ("retrieve", "first_token", "total")}
     return out
 
@@ -138,6 +142,8 @@ def _failure_badness(r: Record) -> float:
     """Wrong answers with nothing right in them and no gold release retrieved first."""
     if r.get("error"):
         return 3.0
+    if r.get("retrieval_only"):
+        return 2.0 if r.get("gold_rank") is None else 1.0 - 1.0 / r["gold_rank"]
     if not r["answerable"]:
         return 1.0
     retrieval_miss = 0.5 if r.get("gold_release_id") and r.get("gold_rank") is None else 0.0
@@ -145,7 +151,14 @@ def _failure_badness(r: Record) -> float:
 
 
 def worst_failures(records: Sequence[Record], n: int = 10) -> list[Record]:
-    failures = [r for r in records if not r["ok"]]
+    """Wrong answers; in a retrieval-only run, questions whose gold release is not retrieved first."""
+    failures = [
+        r
+        for r in records
+        if r.get("error")
+        or (r.get("ok") is False)
+        or (r.get("retrieval_only") and r.get("gold_release_id") and r.get("gold_rank") != 1)
+    ]
     return sorted(failures, key=lambda r: (-_failure_badness(r), r["id"]))[:n]
 
 
@@ -227,6 +240,7 @@ def qa_report_md(summary: dict[str, Any], records: Sequence[Record]) -> str:
         parts.append("None: every question was answered correctly or rightly refused.")
     for r in failures:
         gold = " / ".join(r["gold_answers"]) if r["answerable"] else "(not answerable: should refuse)"
+        answer = "(retrieval only)" if r.get("retrieval_only") else " ".join((r.get("answer") or "").split())[:600]
         retrieved = "; ".join(
             f"{i}. {p['title'][:80]}{' ✔' if p['release_id'] == r.get('gold_release_id') else ''}"
             for i, p in enumerate(r.get("retrieved", [])[:5], 1)
@@ -236,7 +250,7 @@ def qa_report_md(summary: dict[str, Any], records: Sequence[Record]) -> str:
             "",
             f"- **question**: {r['question']}",
             f"- **gold**: {gold} (release {r.get('gold_release_id')}, retrieved at rank {r.get('gold_rank') or '–'})",
-            f"- **answer**: {' '.join((r.get('answer') or '').split())[:600]}",
+            f"- **answer**: {answer}",
             f"- **cited**: {', '.join(str(c['release_id']) for c in r.get('citations', [])) or '–'}",
             f"- **retrieved**: {retrieved or '–'}",
         ]
@@ -381,15 +395,24 @@ def plot_accuracy_by_type(summary: dict[str, Any], path: Path) -> None:
     plt = _plt()
     groups = [("all", summary["overall"]), *summary["by_type"].items()]
     names = [f"{name}\n(n={m['n']})" for name, m in groups]
-    # Unanswerable types have no accuracy: their bar is the share rightly refused (overall_correct).
-    values = [100 * (m["accuracy"] if m["accuracy"] is not None else (m["overall_correct"] or 0)) for _, m in groups]
+    retrieval_only = bool(summary["config"].get("retrieval_only"))
+    if retrieval_only:
+        values = [100 * (m["hit@5"] or 0) for _, m in groups]
+    else:
+        # Unanswerable types have no accuracy: their bar is the share rightly refused (overall_correct).
+        values = [100 * (m["accuracy"] if m["accuracy"] is not None else m["overall_correct"] or 0) for _, m in groups]
     fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(groups)), 4))
     bars = ax.bar(names, values, color=["#444"] + ["#4a7bb7"] * (len(groups) - 1))
     ax.bar_label(bars, fmt="%.0f")
     ax.set_ylim(0, 112)
-    ax.set_ylabel("% correct (unanswerable: % refused)")
     config = summary["config"]
-    ax.set_title(f"Answer accuracy by type\n{config.get('model')}, {config.get('retrieval')} retrieval", fontsize=10)
+    if retrieval_only:
+        ax.set_ylabel("% gold release in the top 5 passages")
+        ax.set_title(f"Retrieval hit@5 by type\n{config.get('retrieval')} retrieval", fontsize=10)
+    else:
+        ax.set_ylabel("% correct (unanswerable: % refused)")
+        title = f"Answer accuracy by type\n{config.get('model')}, {config.get('retrieval')} retrieval"
+        ax.set_title(title, fontsize=10)
     ax.tick_params(axis="x", labelsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -30,7 +30,9 @@ class ReleaseNotFoundError(LookupError):
 
 def encoder_for(index_path: object, settings: Settings) -> Encoder:
     """The encoder an existing index was built with, or the default one for a new index."""
-    return Encoder.for_index(Index.stored_model(index_path), cache_dir=settings.cache, threads=settings.threads)
+    return Encoder.for_index(
+        Index.stored_model(index_path), cache_dir=settings.cache / "embeddings", threads=settings.threads
+    )
 
 
 class Engine:

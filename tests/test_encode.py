@@ -117,6 +117,17 @@ def test_for_index_picks_the_backend_that_built_it(cache_dir: Path) -> None:
         Encoder.for_index("/nowhere/some-model")
 
 
+def test_auto_falls_back_to_torch_without_onnxruntime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import embeddings.encode as encode
+
+    monkeypatch.setattr(encode, "onnx_available", lambda: False)
+    encoder = Encoder(cache_dir=tmp_path)
+    assert encoder.backend == "torch" and encoder.name == DEFAULT_MODEL_NAME
+    with pytest.raises(RuntimeError, match="needs onnxruntime"):
+        Encoder.for_index(f"{DEFAULT_MODEL_NAME}#onnx-int8", cache_dir=tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing exported
+
+
 def test_unknown_backend_is_refused() -> None:
     with pytest.raises(ValueError, match="Unknown embedding backend"):
         Encoder(backend="tpu")

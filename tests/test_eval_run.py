@@ -265,6 +265,15 @@ def test_runners_score_what_the_engine_says(tmp_path: Path) -> None:
     write_outputs(tmp_path / "qa", summary, records)
     assert "q3 (when)" in (tmp_path / "qa" / "report.md").read_text()
 
+    # --retrieval-only: the same retrieval metrics, no model, no answer metrics.
+    engine.asked.clear()
+    with ResultsWriter(tmp_path / "r" / "results.jsonl") as writer:
+        records, _ = run_qa(engine, items, QAOptions(top_k=2, retrieval_only=True), writer, progress=False)
+    assert [r["gold_rank"] for r in records] == [2, None, None, 2] and records[0]["correct"] is None
+    o = summarize_qa(records, {"retrieval_only": True}, {})["overall"]
+    assert (o["hit@1"], o["hit@3"], o["accuracy"], o["wrongly_refused"]) == (0.0, 0.6667, None, None)
+    write_outputs(tmp_path / "r", summarize_qa(records, {"retrieval_only": True}, {}), records)
+
     golds = [
         GoldSummary("s1", "r1", ("$2.6 million", "103,000 axes"), "Fiskars Brands Inc. will pay $2.6 million."),
         GoldSummary("s2", "missing", (), "x"),

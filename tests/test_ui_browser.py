@@ -125,8 +125,10 @@ def send(page, text: str) -> None:
 
 
 def wait_for_turn(page, number: int) -> None:
-    """Turn `number` of this chat is finished: its sources section is in the panel and the input is back."""
-    page.wait_for_selector(f"#pq-sources-panel #turn-{number}", state="attached", timeout=GENERATION_TIMEOUT_MS)
+    """Turn `number` of this chat is finished: the sources panel reflects it and the input is back."""
+    page.wait_for_selector(
+        f"#pq-sources-panel [data-turns='{number}']", state="attached", timeout=GENERATION_TIMEOUT_MS
+    )
     page.wait_for_selector("#pq-send", state="visible")
 
 
@@ -149,7 +151,7 @@ def test_ask_streams_an_answer_with_a_working_citation(page, artifacts: Path) ->
     send(page, "What will the adult single fare be?")
     partials: list[str] = []
     deadline = time.monotonic() + GENERATION_TIMEOUT_MS / 1000
-    while not page.query_selector("#pq-sources-panel #turn-1") and time.monotonic() < deadline:
+    while not page.query_selector("#pq-sources-panel [data-turns='1']") and time.monotonic() < deadline:
         text = last_bot(page)
         if "▌" in text and text not in partials:
             partials.append(text)

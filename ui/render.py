@@ -259,7 +259,7 @@ def sources_html(turns: Sequence[Turn], lookup: ReleaseLookup) -> str:
     # Errors have no sources (the chat says what went wrong): the last real answer stays on top.
     numbered = [(n, t) for n, t in enumerate(turns, 1) if t.kind != "error"]
     if not numbered:
-        return EMPTY_SOURCES
+        return EMPTY_SOURCES.replace('data-turns="0"', f'data-turns="{len(turns)}"')
     last_n, last = numbered[-1]
     parts = [_turn_sources(last, last_n, lookup)]
     earlier = numbered[:-1]
@@ -268,12 +268,13 @@ def sources_html(turns: Sequence[Turn], lookup: ReleaseLookup) -> str:
         parts.append(
             f'<details class="pq-earlier"><summary>Earlier answers ({len(earlier)})</summary>{inner}</details>'
         )
-    return f'<div class="pq-sources">{"".join(parts)}</div>'
+    # data-turns says which turn the panel reflects (browser tests wait on it).
+    return f'<div class="pq-sources" data-turns="{len(turns)}">{"".join(parts)}</div>'
 
 
 EMPTY_SOURCES = (
-    '<div class="pq-sources"><p class="pq-empty">Sources for the last answer appear here: each cited release '
-    "with its date, organisation and score, and the passage the answer rests on highlighted. "
+    '<div class="pq-sources" data-turns="0"><p class="pq-empty">Sources for the last answer appear here: '
+    "each cited release with its date, organisation and score, and the passage the answer rests on highlighted. "
     "Click a marker like [1] in an answer to jump to its source.</p></div>"
 )
 
