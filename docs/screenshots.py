@@ -16,7 +16,7 @@ from playwright.sync_api import Page, sync_playwright
 
 DOCS = Path(__file__).resolve().parent
 QUESTION = "What will the adult single fare be, and when does it change?"
-RELEASE = "Night Buses Return"
+RELEASE = "Millbrook Bridge"
 TIMEOUT_MS = 600_000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 

@@ -141,6 +141,15 @@ def test_whole_release_source_marks_nothing() -> None:
     assert "score" not in render.source_card(c, 1, Release("r1", "T", text))
 
 
+def test_release_that_is_one_passage_still_marks_the_quote() -> None:
+    text = "First sentence. The quote <here>. Last one."
+    q = text.index("The quote")
+    c = Citation(1, passage(text), q, q + len("The quote <here>."))
+    assert render.release_html(Release("r1", "T", text), c) == (
+        "First sentence. <mark>The quote &lt;here&gt;.</mark> Last one."
+    )
+
+
 def test_release_changed_since_the_answer_is_shown_unmarked() -> None:
     c = Citation(1, passage("old words", start=0), 0, 3)
     assert render.release_html(Release("r1", "T", "new <words>"), c) == "new &lt;words&gt;"

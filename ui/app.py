@@ -43,6 +43,8 @@ RELEASE_CHOICES = 300  # releases listed up front; typing in the picker searches
 DEFAULT_MAX_NEW_TOKENS = 200
 ASK, SUMMARIZE = "Ask", "Summarize"
 ASK_PLACEHOLDER = "Ask a question about the press releases…"
+# The chat fills the window down to the input row; Summarize mode has the release picker above it.
+CHAT_HEIGHT = {ASK: "calc(100vh - 330px)", SUMMARIZE: "calc(100vh - 430px)"}
 TOPIC_PLACEHOLDER = "…or type a topic to summarise every release about it"
 
 
@@ -172,10 +174,12 @@ class WebApp:
                 scale=4,
                 elem_id="pq-release-pick",
             )
-            self.summarize_btn = gr.Button("Summarize release", variant="primary", scale=1, elem_id="pq-summarize")
+            self.summarize_btn = gr.Button(
+                "Summarize release", variant="primary", scale=0, min_width=190, elem_id="pq-summarize"
+            )
         self.chatbot = gr.Chatbot(
             elem_id="pq-chat",
-            height="calc(100vh - 330px)",
+            height=CHAT_HEIGHT[ASK],
             min_height=340,
             layout="bubble",
             show_label=False,
@@ -309,7 +313,11 @@ class WebApp:
         for event in (stopped, cleared):  # a streamed update sent just before the click may arrive after it
             event.then(self.redraw, [self.turns], [self.chatbot], queue=False, **private)
         self.mode.change(
-            self.switch_mode, [self.mode], [self.summarize_row, self.msg, self.send], queue=False, **private
+            self.switch_mode,
+            [self.mode],
+            [self.summarize_row, self.msg, self.send, self.chatbot],
+            queue=False,
+            **private,
         )
         self.release_pick.key_up(
             self.search_releases,
@@ -465,12 +473,13 @@ class WebApp:
 
     # ------------------------------------------------------------ handlers: everything else
 
-    def switch_mode(self, mode: str) -> tuple[Any, Any, Any]:
+    def switch_mode(self, mode: str) -> tuple[Any, Any, Any, Any]:
         summarize = mode == SUMMARIZE
         return (
             gr.Row(visible=summarize),
             gr.Textbox(placeholder=TOPIC_PLACEHOLDER if summarize else ASK_PLACEHOLDER),
             gr.Button("Summarize topic" if summarize else "Ask"),
+            gr.Chatbot(height=CHAT_HEIGHT[mode]),
         )
 
     def search_releases(self, key: gr.KeyUpData) -> Any:

@@ -175,10 +175,12 @@ def release_html(release: Release, c: Citation) -> str:
     text, p = release.text, c.passage
     if text[p.start : p.end] != p.text:  # the release changed since the answer: mark nothing
         return html.escape(text)
-    whole = p.start == 0 and p.end == len(text)
-    if whole:
-        return html.escape(text)
-    inner = highlight(p.text, c.quote_start - p.start, c.quote_end - p.start)
+    q_start, q_end = c.quote_start - p.start, c.quote_end - p.start
+    if q_start <= 0 and q_end >= len(p.text):
+        q_start = q_end = 0  # the quote is the whole passage (a summary's source): nothing to pick out
+    inner = highlight(p.text, q_start, q_end)
+    if p.start == 0 and p.end == len(text):  # a short release is one passage: shading it all says nothing
+        return inner
     return html.escape(text[: p.start]) + f'<span class="pq-in-passage">{inner}</span>' + html.escape(text[p.end :])
 
 

@@ -31,7 +31,7 @@ CSS = """
 #pq-controls { align-items: center; }
 #pq-send, #pq-stop { min-width: 110px; max-width: 150px; align-self: stretch; }
 #pq-summarize-row { align-items: flex-end; }
-#pq-summarize { align-self: flex-end; max-height: 44px; margin-bottom: 2px; }
+#pq-summarize { align-self: flex-end; margin-bottom: 2px; }
 #pq-chat-actions { justify-content: flex-start; gap: 8px; }
 #pq-sources-panel { max-height: 640px; overflow-y: auto; padding-right: 4px; }
 .pq-sources { font-size: 14px; line-height: 1.5; }
