@@ -85,7 +85,7 @@ def qa(
     from embeddings.settings import get_settings
     from eval.corpus import EvalSetupError, evaluation_engine, missing_releases
     from eval.gold import GoldFormatError, read_questions, select
-    from eval.report import ResultsWriter, summarize_qa
+    from eval.report import ResultsWriter, git_state, summarize_qa
     from eval.run_qa import QAOptions, run_qa
 
     _check_exists(gold=gold, index=None if corpus else index, corpus=corpus)
@@ -97,6 +97,7 @@ def qa(
     model_name = model or get_settings().model
     options = QAOptions(model=model_name, top_k=top_k, max_new_tokens=max_new_tokens, retrieval_only=retrieval_only)
     started = time.perf_counter()
+    git = git_state()  # now: the tree can change while a long run goes on
     try:
         with evaluation_engine(index, corpus, retrieval, gold_set.releases, show_progress=not quiet) as info:
             notes = list(info.notes)
@@ -135,7 +136,7 @@ def qa(
         "per_item_s": round(run_s / len(records), 2) if records else None,
         "wall_s": round(time.perf_counter() - started, 1),
     }
-    _finish(out, summarize_qa(records, config, timing), records, interrupted)
+    _finish(out, summarize_qa(records, config, timing, git), records, interrupted)
 
 
 @eval_app.command("summaries")
@@ -156,7 +157,7 @@ def summaries(
     from eval.corpus import EvalSetupError, evaluation_engine
     from eval.gold import GoldFormatError, read_summaries, select
     from eval.metrics import ROUGE_L_NOTE
-    from eval.report import ResultsWriter, summarize_summaries
+    from eval.report import ResultsWriter, git_state, summarize_summaries
     from eval.run_summaries import SummaryOptions, run_summaries
 
     if length not in ("short", "bullets", "detailed"):
@@ -169,6 +170,7 @@ def summaries(
     items = select(gold_set.items, sample, seed, limit)
     model_name = model or get_settings().model
     started = time.perf_counter()
+    git = git_state()  # now: the tree can change while a long run goes on
     try:
         # Only the releases being summarised are needed: index just those when the gold file carries them.
         wanted = {i.release_id for i in items}
@@ -206,7 +208,7 @@ def summaries(
         "per_item_s": round(run_s / len(records), 2) if records else None,
         "wall_s": round(time.perf_counter() - started, 1),
     }
-    _finish(out, summarize_summaries(records, config, timing), records, interrupted)
+    _finish(out, summarize_summaries(records, config, timing, git), records, interrupted)
 
 
 @eval_app.command("compare")

@@ -109,6 +109,12 @@ def _cell(key: str, value: Any) -> str:
     return f"{100 * value:.1f}"
 
 
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.2f}" if value < 1 else f"{value:.1f}"
+
+
 def results_table(runs: list[tuple[str, dict[str, Any]]]) -> str:
     """One markdown table row per run (question runs, then summary runs): for the README."""
     out: list[str] = []
@@ -124,10 +130,11 @@ def results_table(runs: list[tuple[str, dict[str, Any]]]) -> str:
             o, c = s["overall"], s["config"]
             total = o.get("latency_s", {}).get("total", {})
             run_s = s.get("timing", {}).get("run_s")
-            row = [name, str(c.get("model")), str(c.get("retrieval") if kind == "qa" else c.get("length")), str(o["n"])]
+            setting = c.get("retrieval") if kind == "qa" else c.get("length")
+            model = "(retrieval only)" if c.get("retrieval_only") else c.get("model") or "–"
+            row = [name, model, str(setting or "–"), str(o["n"])]
             row += [_cell(key, o.get(key)) for key, _ in columns]
-            row += [f"{total.get('p50'):.1f}" if total.get("p50") is not None else "–"]
-            row += [f"{total.get('p95'):.1f}" if total.get("p95") is not None else "–"]
+            row += [_seconds(total.get("p50")), _seconds(total.get("p95"))]
             row += [f"{run_s / 60:.1f}" if run_s else "–"]
             out.append("| " + " | ".join(row) + " |")
         out.append("")

@@ -108,14 +108,16 @@ def qa_group_metrics(records: Sequence[Record]) -> dict[str, Any]:
     return out
 
 
-def summarize_qa(records: Sequence[Record], config: dict[str, Any], timing: dict[str, Any]) -> dict[str, Any]:
+def summarize_qa(
+    records: Sequence[Record], config: dict[str, Any], timing: dict[str, Any], git: dict[str, Any] | None = None
+) -> dict[str, Any]:
     by_type: dict[str, list[Record]] = defaultdict(list)
     for r in records:
         by_type[r["type"]].append(r)
     return {
         "kind": "qa",
         "config": config,
-        "git": git_state(),
+        "git": git or git_state(),  # the code that produced the answers, not a later re-scoring
         "timing": timing,
         "overall": qa_group_metrics(records),
         "by_type": {t: qa_group_metrics(rs) for t, rs in sorted(by_type.items())},
@@ -263,7 +265,9 @@ def qa_report_md(summary: dict[str, Any], records: Sequence[Record]) -> str:
 # ----------------------------------------------------------------------------------------- summaries
 
 
-def summarize_summaries(records: Sequence[Record], config: dict[str, Any], timing: dict[str, Any]) -> dict[str, Any]:
+def summarize_summaries(
+    records: Sequence[Record], config: dict[str, Any], timing: dict[str, Any], git: dict[str, Any] | None = None
+) -> dict[str, Any]:
     ok = [r for r in records if not r.get("error")]
 
     def share(kind: str) -> float | None:
@@ -292,7 +296,7 @@ def summarize_summaries(records: Sequence[Record], config: dict[str, Any], timin
     return {
         "kind": "summaries",
         "config": config,
-        "git": git_state(),
+        "git": git or git_state(),  # the code that produced the answers, not a later re-scoring
         "timing": timing,
         "overall": overall,
         "by_type": {},
@@ -496,10 +500,10 @@ def rebuild(out: Path) -> list[Path]:
     kind = old.get("kind") or ("qa" if records and "question" in records[0] else "summaries")
     if kind == "qa":
         records = [run_qa.score_record(r) for r in records]
-        summary = summarize_qa(records, config, timing)
+        summary = summarize_qa(records, config, timing, old.get("git"))
     else:
         records = [run_summaries.score_record(r) for r in records]
-        summary = summarize_summaries(records, config, timing)
+        summary = summarize_summaries(records, config, timing, old.get("git"))
     # Re-scored records replace the old lines, so results.jsonl and summary.json agree.
     with ResultsWriter(out / "results.jsonl") as writer:
         for record in records:
