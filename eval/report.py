@@ -244,7 +244,7 @@ def qa_report_md(summary: dict[str, Any], records: Sequence[Record]) -> str:
         gold = " / ".join(r["gold_answers"]) if r["answerable"] else "(not answerable: should refuse)"
         answer = "(retrieval only)" if r.get("retrieval_only") else " ".join((r.get("answer") or "").split())[:600]
         retrieved = "; ".join(
-            f"{i}. {p['title'][:80]}{' ✔' if p['release_id'] == r.get('gold_release_id') else ''}"
+            f"{i}. {p.get('title', p['release_id'])[:80]}{' ✔' if p['release_id'] == r.get('gold_release_id') else ''}"
             for i, p in enumerate(r.get("retrieved", [])[:5], 1)
         )
         parts += [

@@ -33,8 +33,14 @@ class QAOptions:
     retrieval_only: bool = False
 
 
-def _passage_json(p: Any) -> dict[str, Any]:
-    return {"release_id": p.release_id, "title": p.title, "score": round(p.score, 5)}
+TITLES_KEPT = 5  # report.md shows the top 5 retrieved titles; more would only bloat results.jsonl
+
+
+def _retrieved_json(passages: Sequence[Any]) -> list[dict[str, Any]]:
+    return [
+        {"release_id": p.release_id, "score": round(p.score, 5)} | ({"title": p.title} if i < TITLES_KEPT else {})
+        for i, p in enumerate(passages)
+    ]
 
 
 def evaluate_question(engine: Any, item: GoldQuestion, options: QAOptions) -> Record:
@@ -81,7 +87,7 @@ def evaluate_question(engine: Any, item: GoldQuestion, options: QAOptions) -> Re
         found=answer.found,
         citations=[{"n": c.n, "release_id": c.passage.release_id, "title": c.passage.title} for c in answer.citations],
         shown=[p.release_id for p in answer.passages],
-        retrieved=[_passage_json(p) for p in retrieved],
+        retrieved=_retrieved_json(retrieved),
         latency={
             "retrieve": round(answer.timings.get("retrieve", 0.0), 4),
             "first_token": round(first_piece if first_piece is not None else total, 4),
@@ -103,7 +109,7 @@ def _evaluate_retrieval(engine: Any, item: GoldQuestion, options: QAOptions, rec
         found=None,
         citations=[],
         shown=[p.release_id for p in retrieved[: options.top_k]],
-        retrieved=[_passage_json(p) for p in retrieved],
+        retrieved=_retrieved_json(retrieved),
         latency={"retrieve": elapsed, "total": elapsed},
         error=None,
     )
