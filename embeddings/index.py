@@ -229,30 +229,25 @@ class Index:
 
     # ---------------------------------------------------------------- reading
 
-    def release_hashes(self, ids: Iterable[str]) -> dict[str, str]:
-        ids = list(ids)
-        found: dict[str, str] = {}
+    def _rows_where_in(self, sql: str, values: Iterable[object]) -> list[tuple]:
+        """`sql` (ending in "IN ({marks})") run over `values` in slices that stay under SQLite's variable limit."""
+        values = list(values)
+        rows: list[tuple] = []
         with self._lock:
-            for start in range(0, len(ids), 500):
-                part = ids[start : start + 500]
-                marks = ",".join("?" * len(part))
-                found.update(self._db.execute(f"SELECT id, hash FROM releases WHERE id IN ({marks})", part))
-        return found
+            for start in range(0, len(values), 500):
+                part = values[start : start + 500]
+                rows += self._db.execute(sql.format(marks=",".join("?" * len(part))), part).fetchall()
+        return rows
+
+    def release_hashes(self, ids: Iterable[str]) -> dict[str, str]:
+        return dict(self._rows_where_in("SELECT id, hash FROM releases WHERE id IN ({marks})", ids))
 
     def vectors_for_text_hashes(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         """Vectors already stored for identical chunk texts, so they are never embedded twice."""
-        hashes = list(set(hashes))
-        found: dict[str, np.ndarray] = {}
-        with self._lock:
-            for start in range(0, len(hashes), 500):
-                part = hashes[start : start + 500]
-                marks = ",".join("?" * len(part))
-                rows = self._db.execute(
-                    f"SELECT text_hash, vector FROM chunks WHERE text_hash IN ({marks}) GROUP BY text_hash", part
-                )
-                for text_hash, blob in rows:
-                    found[text_hash] = np.frombuffer(blob, dtype=np.float32)
-        return found
+        rows = self._rows_where_in(
+            "SELECT text_hash, vector FROM chunks WHERE text_hash IN ({marks}) GROUP BY text_hash", set(hashes)
+        )
+        return {text_hash: np.frombuffer(blob, dtype=np.float32) for text_hash, blob in rows}
 
     def release(self, release_id: str) -> Release | None:
         row = self._db.execute(
@@ -264,16 +259,11 @@ class Index:
 
     def release_infos(self, ids: Iterable[str] | None = None) -> list[ReleaseInfo]:
         sql = "SELECT id, title, date, organisation, origin FROM releases"
-        with self._lock:
-            if ids is None:
+        if ids is None:
+            with self._lock:
                 rows = self._db.execute(sql + " ORDER BY date DESC, title").fetchall()
-            else:
-                ids = list(dict.fromkeys(ids))
-                rows = []
-                for start in range(0, len(ids), 500):
-                    part = ids[start : start + 500]
-                    marks = ",".join("?" * len(part))
-                    rows += self._db.execute(sql + f" WHERE id IN ({marks})", part).fetchall()
+        else:
+            rows = self._rows_where_in(sql + " WHERE id IN ({marks})", dict.fromkeys(ids))
         return [ReleaseInfo(r[0], r[1], _parse_date(r[2]), r[3], r[4]) for r in rows]
 
     def find_releases(self, query: str, limit: int = 20) -> list[ReleaseInfo]:
@@ -291,17 +281,10 @@ class Index:
         return [ReleaseInfo(r[0], r[1], _parse_date(r[2]), r[3], r[4]) for r in rows]
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
-        out: dict[int, StoredChunk] = {}
-        ids = list(chunk_ids)
-        with self._lock:
-            for start in range(0, len(ids), 500):
-                part = ids[start : start + 500]
-                marks = ",".join("?" * len(part))
-                for row in self._db.execute(
-                    f"SELECT id, release_id, ordinal, start, end, text FROM chunks WHERE id IN ({marks})", part
-                ):
-                    out[row[0]] = StoredChunk(*row)
-        return out
+        rows = self._rows_where_in(
+            "SELECT id, release_id, ordinal, start, end, text FROM chunks WHERE id IN ({marks})", chunk_ids
+        )
+        return {row[0]: StoredChunk(*row) for row in rows}
 
     def release_chunks(self, release_id: str) -> list[StoredChunk]:
         rows = self._db.execute(

@@ -129,14 +129,18 @@ def qa(
         "interrupted": interrupted or None,
         "notes": notes or None,
     }
-    timing = {
-        "index_build_s": info.index_build_s,
+    timing = _timing(info.index_build_s, load_s, run_s, len(records), started)
+    _finish(out, summarize_qa(records, config, timing, git), records, interrupted)
+
+
+def _timing(index_build_s: float | None, load_s: float | None, run_s: float, items: int, started: float) -> dict:
+    return {
+        "index_build_s": index_build_s,
         "model_load_s": load_s,
         "run_s": round(run_s, 1),
-        "per_item_s": round(run_s / len(records), 2) if records else None,
+        "per_item_s": round(run_s / items, 2) if items else None,
         "wall_s": round(time.perf_counter() - started, 1),
     }
-    _finish(out, summarize_qa(records, config, timing, git), records, interrupted)
 
 
 @eval_app.command("summaries")
@@ -201,13 +205,7 @@ def summaries(
         "interrupted": interrupted or None,
         "notes": notes or None,
     }
-    timing = {
-        "index_build_s": info.index_build_s,
-        "model_load_s": load_s,
-        "run_s": round(run_s, 1),
-        "per_item_s": round(run_s / len(records), 2) if records else None,
-        "wall_s": round(time.perf_counter() - started, 1),
-    }
+    timing = _timing(info.index_build_s, load_s, run_s, len(records), started)
     _finish(out, summarize_summaries(records, config, timing, git), records, interrupted)
 
 

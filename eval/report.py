@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+from tqdm import tqdm
 
 from eval.metrics import ROUGE_L_NOTE, ROUGE_TYPES, hit_at, mean, percentile, reciprocal_rank
 
@@ -41,6 +43,34 @@ class ResultsWriter:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def run_items(
+    items: Sequence[Any],
+    evaluate: Callable[[Any], Record],
+    writer: ResultsWriter,
+    running: Callable[[Sequence[Record]], str],
+    desc: str,
+    unit: str,
+    progress: bool = True,
+) -> tuple[list[Record], bool]:
+    """Evaluates every item, writing each record as it finishes; Ctrl-C ends the run with what is done.
+
+    Returns the records and whether the run was interrupted. `running` gives the progress bar's scores.
+    """
+    records: list[Record] = []
+    bar = tqdm(items, desc=desc, unit=unit, disable=not progress, dynamic_ncols=True)
+    try:
+        for item in bar:
+            record = evaluate(item)
+            writer.write(record)
+            records.append(record)
+            bar.set_postfix_str(running(records))
+    except KeyboardInterrupt:
+        return records, True
+    finally:
+        bar.close()
+    return records, False
 
 
 def read_results(path: Path) -> list[Record]:

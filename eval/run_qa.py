@@ -14,12 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tqdm import tqdm
-
 from eval.gold import GoldQuestion
 from eval.metrics import cites_release, gold_rank, score_answer
 from eval.normalize import normalize_answer
-from eval.report import Record, ResultsWriter
+from eval.report import Record, ResultsWriter, run_items
 
 RETRIEVAL_DEPTH = 10
 
@@ -151,19 +149,9 @@ def run_qa(
     engine: Any, items: Sequence[GoldQuestion], options: QAOptions, writer: ResultsWriter, progress: bool = True
 ) -> tuple[list[Record], bool]:
     """Every item, written to results.jsonl as it finishes; returns the records and whether it was interrupted."""
-    records: list[Record] = []
-    bar = tqdm(items, desc="eval qa", unit="q", disable=not progress, dynamic_ncols=True)
-    try:
-        for item in bar:
-            record = evaluate_question(engine, item, options)
-            writer.write(record)
-            records.append(record)
-            bar.set_postfix_str(_running(records))
-    except KeyboardInterrupt:
-        bar.close()
-        return records, True
-    bar.close()
-    return records, False
+    return run_items(
+        items, lambda item: evaluate_question(engine, item, options), writer, _running, "eval qa", "q", progress
+    )
 
 
 def _running(records: Sequence[Record]) -> str:

@@ -12,11 +12,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from tqdm import tqdm
-
 from eval.gold import GoldSummary
 from eval.metrics import faithfulness, key_fact_recall, rouge, word_count
-from eval.report import Record, ResultsWriter
+from eval.report import Record, ResultsWriter, run_items
 
 
 @dataclass(frozen=True)
@@ -82,20 +80,21 @@ def score_record(record: Record) -> Record:
 def run_summaries(
     engine: Any, items: Sequence[GoldSummary], options: SummaryOptions, writer: ResultsWriter, progress: bool = True
 ) -> tuple[list[Record], bool]:
-    records: list[Record] = []
-    bar = tqdm(items, desc="eval summaries", unit="summary", disable=not progress, dynamic_ncols=True)
-    try:
-        for item in bar:
-            record = evaluate_summary(engine, item, options)
-            writer.write(record)
-            records.append(record)
-            done = [r for r in records if not r.get("error")]
-            recalls = [r["key_fact_recall"] for r in done if r["key_fact_recall"] is not None]
-            rl = sum(r["rouge"]["rougeLsum"] for r in done) / len(done) if done else 0.0
-            facts = f"facts {100 * sum(recalls) / len(recalls):.0f}% " if recalls else ""
-            bar.set_postfix_str(f"{facts}R-Lsum {100 * rl:.1f} errors {len(records) - len(done)}")
-    except KeyboardInterrupt:
-        bar.close()
-        return records, True
-    bar.close()
-    return records, False
+    return run_items(
+        items,
+        lambda item: evaluate_summary(engine, item, options),
+        writer,
+        _running,
+        "eval summaries",
+        "summary",
+        progress,
+    )
+
+
+def _running(records: Sequence[Record]) -> str:
+    """The progress bar's running scores."""
+    done = [r for r in records if not r.get("error")]
+    recalls = [r["key_fact_recall"] for r in done if r["key_fact_recall"] is not None]
+    rl = sum(r["rouge"]["rougeLsum"] for r in done) / len(done) if done else 0.0
+    facts = f"facts {100 * sum(recalls) / len(recalls):.0f}% " if recalls else ""
+    return f"{facts}R-Lsum {100 * rl:.1f} errors {len(records) - len(done)}"

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from qa.types import Answer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -98,24 +102,36 @@ def ask(
         stream = engine.ask(question, k=top_k, filters=filters)
     except (QuestionError, ValueError) as exc:
         raise fail(str(exc)) from None
-    for piece in stream:
+    raw = _stream(stream, as_json)
+    assert stream.answer is not None
+    _print_result(stream.answer, raw, as_json)
+
+
+def _stream(pieces: Iterable[str], as_json: bool) -> str:
+    """Shows the pieces as they arrive (unless printing JSON) and returns the whole text."""
+    raw = ""
+    for piece in pieces:
+        raw += piece
         if not as_json:
             sys.stdout.write(piece)
             sys.stdout.flush()
-    answer = stream.answer
-    assert answer is not None
+    return raw
+
+
+def _print_result(result: Answer, raw: str, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
     typer.echo("")
-    if answer.text.strip() != stream.raw.strip():
-        typer.echo(f"\n{answer.text}")
+    # A refusal is reworded and a missing citation marker added after streaming: show the final text.
+    if result.text.strip() != raw.strip():
+        typer.echo(f"\n{result.text}")
     typer.echo("")
-    _print_citations(answer)
+    _print_citations(result)
 
 
-def _print_citations(answer: object) -> None:
-    for c in answer.citations:  # type: ignore[attr-defined]
+def _print_citations(answer: Answer) -> None:
+    for c in answer.citations:
         p = c.passage
         when = p.date.isoformat() if p.date else "undated"
         quote = " ".join(p.text[c.quote_start - p.start : c.quote_end - p.start].split())
@@ -162,17 +178,9 @@ def summarize(
             stream = engine.summarize_topic(query or "", _date(since), _date(until), length=length)  # type: ignore[arg-type]
     except (QuestionError, ReleaseNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from None
-    for piece in stream:
-        if not as_json:
-            sys.stdout.write(piece)
-            sys.stdout.flush()
-    summary = stream.summary
-    assert summary is not None
-    if as_json:
-        typer.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
-        return
-    typer.echo("\n")
-    _print_citations(summary)
+    raw = _stream(stream, as_json)
+    assert stream.summary is not None
+    _print_result(stream.summary, raw, as_json)
 
 
 @app.command()
