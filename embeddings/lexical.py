@@ -38,6 +38,20 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def reference_codes(text: str) -> list[str]:
+    """Whole codes in `text` exactly as `tokenize` indexes them: joined tokens of three or more parts with a digit.
+
+    "2010-12-S-232" gives "2010-12-s-232" and "1:20-cr-00123" gives "1:20-cr-00123". Finding them with the
+    tokenizer's own pattern, not a separate one, keeps query codes and indexed tokens the same strings.
+    """
+    codes: list[str] = []
+    for match in _TOKEN.finditer(text.lower()):
+        token = match.group(0)
+        if len(_PART.findall(token)) >= 3 and any(ch.isdigit() for ch in token):
+            codes.append(token)
+    return codes
+
+
 class LexicalIndex:
     def __init__(self, retriever: bm25s.BM25, chunk_ids: np.ndarray) -> None:
         self.retriever = retriever

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from embeddings.index import Filters
-from qa.retrieve import RetrievalConfig, Retriever, fuse
+from embeddings.lexical import reference_codes
+from qa.retrieve import RetrievalConfig, Retriever, fuse, quoting_first
 
 
 def test_finds_the_release_a_question_is_about(engine) -> None:
@@ -46,8 +47,53 @@ def test_near_duplicate_passages_are_collapsed(engine) -> None:
     assert len(set(texts)) == len(texts)
 
 
-def test_reciprocal_rank_fusion_rewards_agreement() -> None:
+def test_a_quoted_code_outranks_a_better_topical_match(engine) -> None:
+    # The wording is about night buses (rta_night_buses), the code is the fares board paper's.
+    passages = engine.retriever.search("Which night bus routes run under board paper RTA-2023-088?", 5).passages
+    assert passages[0].release_id == "rta_fares_2024"
+    assert "RTA-2023-088" in passages[0].text
+
+
+def test_reference_codes_are_the_tokens_the_index_holds() -> None:
+    assert reference_codes("ISAF press release 2010-12-S-232, in Kunar?") == ["2010-12-s-232"]
+    assert reference_codes("case 1:20-cr-00123 and RCC-2024-031.") == ["1:20-cr-00123", "rcc-2024-031"]
+    assert reference_codes("U.S.-based firm paid $4.5 million in 2020") == []
+
+
+def test_fusion_rewards_agreement() -> None:
     fused = dict(fuse([[(1, 0.9), (2, 0.8)], [(2, 7.0), (3, 5.0)]]))
     assert fused[2] > fused[1] > fused[3]
-    weighted = dict(fuse([[(1, 0.9)], [(3, 5.0)]], [1.0, 2.0]))
+    weighted = dict(fuse([[(1, 0.9)], [(3, 5.0)]], [1.0, 2.0], depth=10))
     assert weighted[3] > weighted[1]
+    assert all(0.0 <= score <= 1.0 for score in fused.values())
+
+
+def test_a_flat_dense_list_does_not_outvote_a_clear_lexical_winner() -> None:
+    # Dense barely separates its candidates; BM25 puts 3 far ahead. Rank fusion put 1 first.
+    dense = [(1, 0.62), (2, 0.61), (3, 0.60)]
+    lexical = [(3, 9.0), (1, 2.0), (2, 1.5)]
+    assert fuse([dense, lexical], [0.3, 0.7])[0][0] == 3
+    assert fuse([dense, lexical])[0][0] == 3
+
+
+def test_one_list_alone_keeps_its_order() -> None:
+    lexical = [(5, 4.0), (2, 3.0), (9, 0.5)]
+    fused = fuse([[], lexical], [0.3, 0.7])
+    assert [item for item, _ in fused] == [5, 2, 9]
+    assert fused[0][1] == 1.0
+    assert fuse([[], []]) == []
+
+
+def test_a_short_list_is_complete_and_a_full_one_is_cut() -> None:
+    # The short lexical list holds every BM25 match, so 1 has no lexical score at all; the full dense list
+    # was cut at depth 2, so 3 may just have missed it and gets its lowest returned score.
+    dense = [(1, 1.0), (2, 0.5)]
+    lexical = [(3, 2.0)]
+    fused = dict(fuse([dense, lexical], [0.5, 0.5], depth=2))
+    assert fused[1] == 0.5 and fused[3] == 0.75
+
+
+def test_passages_quoting_the_code_go_first_in_fused_order() -> None:
+    fused = [(1, 0.9), (2, 0.8), (3, 0.5), (4, 0.4)]
+    ranked = [item for item, _ in quoting_first(fused, [(4, 3.0), (3, 2.0), (7, 1.0)])]
+    assert ranked == [3, 4, 7, 1, 2]
