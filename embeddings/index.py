@@ -463,10 +463,21 @@ class Index:
                 shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
     def save(self) -> None:
-        """Writes the derived files for the current generation (the database is already committed)."""
+        """Writes the derived files for the current generation (the database is already committed).
+
+        Both are brought up to date here, at the end of an ingest, so that the next process to open the
+        index (a server starting, a CLI question) loads them instead of building them first.
+        """
         with self._lock:
-            if self._dense is not None:
+            # Every change bumps the generation, so an existing file for this generation is up to date.
+            if self._dense is not None and not self._dense_path(self.generation).exists():
                 self._save_dense()
+            self.dense()
+            self.lexical()
+
+    def chunk_ids(self) -> list[int]:
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT id FROM chunks ORDER BY id")]
 
     def iter_release_ids(self) -> Iterator[str]:
         yield from (r[0] for r in self._db.execute("SELECT id FROM releases ORDER BY id").fetchall())

@@ -258,13 +258,47 @@ def bench(
     models: Annotated[
         str, typer.Option("--models", help="Models to time, comma-separated.")
     ] = "qwen2.5-0.5b,qwen2.5-1.5b",
-    questions: Annotated[int, typer.Option("--questions", min=1, help="Questions to time per setting.")] = 200,
+    questions: Annotated[int, typer.Option("--questions", min=1, help="Questions to time retrieval with.")] = 200,
+    answer_questions: Annotated[
+        int, typer.Option("--answer-questions", min=1, help="Questions to answer with each model.")
+    ] = 20,
+    baseline_chunks: Annotated[
+        int, typer.Option("--baseline-chunks", min=1, help="Chunk texts for the bare-encode baseline.")
+    ] = 1000,
+    guard_size: Annotated[
+        int | None,
+        typer.Option(
+            "--guard-size", min=0, help="Releases to index with the fp32 model too (0: skip; default: smallest size)."
+        ),
+    ] = None,
+    keep_index: Annotated[
+        Path | None, typer.Option("--keep-index", help="Build the index in this new folder and keep it.")
+    ] = None,
 ) -> None:
     """Measure indexing and answering speed and memory at several corpus sizes."""
+    from eval.bench import run_bench
+
     try:
-        from eval.bench import run_bench
-    except ModuleNotFoundError as exc:
-        if exc.name == "eval.bench":
-            raise _fail("the benchmark is not installed yet: eval/bench.py (eval.bench.run_bench) is missing") from None
-        raise
-    run_bench(corpus=corpus, sizes=sizes, out=out, gold=gold, models=models, questions=questions)
+        sizes_list = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        raise _fail(f"--sizes must be comma-separated numbers, not {sizes!r}") from None
+    if not corpus.exists():
+        raise _fail(f"no such corpus: {corpus}")
+    if not gold.exists():
+        raise _fail(f"no such gold file: {gold}")
+    try:
+        run_bench(
+            corpus=corpus,
+            sizes=sizes_list,
+            out=out,
+            gold=gold,
+            models=models,
+            questions=questions,
+            answer_questions=answer_questions,
+            baseline_chunks=baseline_chunks,
+            guard_size=guard_size,
+            keep_index=keep_index,
+            echo=typer.echo,
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None

@@ -33,6 +33,21 @@ def test_reingesting_unchanged_releases_embeds_nothing(writable_index_dir: Path,
     assert index.stats().chunks == before.chunks
 
 
+def test_ingest_leaves_search_files_ready_and_an_unchanged_reingest_rewrites_nothing(
+    writable_index_dir: Path, encoder
+) -> None:
+    index = _open(writable_index_dir, encoder)
+    generation = index.generation
+    dense = writable_index_dir / f"dense-{generation}.faiss"
+    lexical = writable_index_dir / f"lexical-{generation}"
+    # A server opening the index right after an ingest loads both files instead of building them.
+    assert dense.is_file() and (lexical / "ids.npy").is_file()
+    written = {p: p.stat().st_mtime_ns for p in writable_index_dir.rglob("*") if p.is_file() and p.suffix != ".sqlite"}
+    Ingestor(index, encoder).ingest_paths([SAMPLES])
+    assert index.generation == generation
+    assert {p: p.stat().st_mtime_ns for p in written} == written
+
+
 def test_a_changed_release_replaces_its_chunks(writable_index_dir: Path, encoder) -> None:
     index = _open(writable_index_dir, encoder)
     old = index.release("riverton_bridge_repair")
