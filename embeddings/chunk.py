@@ -20,7 +20,9 @@ _ABBREVIATIONS = frozenset(
     insp jan feb mar apr jun jul aug sep sept oct nov dec no nos vs etc inc corp co ltd llc bros
     dept univ assn est approx fig op pp vol u.s u.k u.n e.g i.e a.m p.m d.c n.y l.a""".split()
 )
-_BOUNDARY = re.compile(r"[.!?][\"')\]]*\s+|\n\s*")
+# A stop then white space; or a stop glued to the next sentence, as scraped pages lose the space after
+# a paragraph ("... New Jersey.Livingston was ..."): two lower-case letters before it, so "U.S." stays.
+_BOUNDARY = re.compile(r"[.!?][\"')\]]*\s+|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|\n\s*")
 _WORD_BEFORE = re.compile(r"([\w.]+)[.!?][\"')\]]*\s*$")
 
 
@@ -40,7 +42,9 @@ def split_sentences(text: str) -> list[Span]:
     start = 0
     for match in _BOUNDARY.finditer(text):
         end = match.end()
-        if match.group(0)[0] in ".!?" and _is_abbreviation(text[start : match.start() + 1]):
+        glued = match.start() == end
+        stop = text[end - 1] if glued else match.group(0)[0]
+        if stop in ".!?" and _is_abbreviation(text[start : match.start() + (0 if glued else 1)]):
             continue
         _append_stripped(text, start, end, spans)
         start = end

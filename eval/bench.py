@@ -119,6 +119,8 @@ def startup_probe(index_dir: Path, question: str, model: str | None) -> dict[str
     }
     if "first_token" in marks:
         result["model_load_s"] = round(marks["model_loaded"] - marks["retrieved"], 2)
+        # What a server needs before it can take questions: index open and the model in memory.
+        result["to_ready_with_model_s"] = round(marks["model_loaded"] - launched, 2)
         result["to_first_answer_token_s"] = round(marks["first_token"] - launched, 2)
     return result
 

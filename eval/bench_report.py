@@ -83,6 +83,7 @@ def bench_markdown(result: dict[str, Any]) -> str:
             [
                 "releases",
                 "start → first retrieval s",
+                "start → ready with model s",
                 "start → first answer token s",
                 "serving RSS MB",
                 "retrieval p50 ms",
@@ -101,6 +102,7 @@ def bench_markdown(result: dict[str, Any]) -> str:
                 [
                     _v(r["size"]),
                     _v(r["startup"].get("to_first_retrieval_s")),
+                    _v(r.get("startup_with_model", {}).get("to_ready_with_model_s")),
                     _v(r.get("startup_with_model", {}).get("to_first_answer_token_s")),
                     _v(r.get("startup_with_model", r["startup"]).get("peak_rss_mb")),
                     _v(r["retrieval"]["total_ms"]["p50"]),

@@ -26,6 +26,15 @@ def test_sentences_respect_abbreviations_and_initials() -> None:
     ]
 
 
+def test_sentences_glued_by_a_lost_space_are_split() -> None:
+    text = "He lives in Newark, New Jersey.Livingston was sentenced. The U.S.Attorney spoke; it cost 3.5 million."
+    assert [text[s.start : s.end] for s in split_sentences(text)] == [
+        "He lives in Newark, New Jersey.",
+        "Livingston was sentenced.",
+        "The U.S.Attorney spoke; it cost 3.5 million.",
+    ]
+
+
 def test_offsets_overlap_and_token_budget_on_real_releases(encoder) -> None:
     path = shared_path("corpora/doj/releases.jsonl")
     chunker = Chunker(encoder.tokenizer)
