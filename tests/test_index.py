@@ -177,3 +177,29 @@ def test_release_round_trip(writable_index_dir: Path, encoder) -> None:
     r = Release("x1", "A title", "Body text about turnips.", None, "Org", "memory")
     Ingestor(index, encoder).ingest([r])
     assert index.release("x1") == r
+
+
+def test_large_indexes_search_an_hnsw_graph_that_agrees_with_exact_search(
+    writable_index_dir: Path, encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faiss
+
+    from embeddings import index as index_module
+
+    query = encoder.encode_query("otter survey volunteers")
+    exact = _open(writable_index_dir, encoder)
+    expected = exact.dense_search(query, 5)
+    exact.close()
+
+    monkeypatch.setattr(index_module, "FLAT_MAX_VECTORS", 10)  # the sample index has more chunks than this
+    graph = _open(writable_index_dir, encoder)
+    assert isinstance(faiss.downcast_index(graph.dense().index), faiss.IndexHNSW)
+    assert [i for i, _ in graph.dense_search(query, 5)] == [i for i, _ in expected]
+
+    top_release = graph.chunks([expected[0][0]])[expected[0][0]].release_id
+    allowed = graph.allowed_chunk_ids(Filters(organisation="Greenmarsh Wildlife Trust"))
+    filtered = graph.dense_search(query, 5, allowed)
+    assert filtered and {i for i, _ in filtered} <= set(allowed.tolist())
+    assert graph.remove(top_release)  # a graph cannot delete: it is rebuilt without the release
+    assert expected[0][0] not in [i for i, _ in graph.dense_search(query, 5)]
+    assert graph.dense().ntotal == graph.stats().chunks
