@@ -14,8 +14,6 @@ import re
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
 from embeddings.encode import Encoder
 from embeddings.index import Filters, Index
 from embeddings.lexical import reference_codes
@@ -63,7 +61,7 @@ class Retriever:
             vector = self.encoder.encode_query(query)
             timings["embed_query"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            dense_hits = self._dense(vector, n, allowed)
+            dense_hits = self.index.dense_search(vector, n, allowed)
             timings["dense"] = time.perf_counter() - t0
         exact_hits: list[tuple[int, float]] = []
         if self.config.lexical:
@@ -82,18 +80,6 @@ class Retriever:
         passages = self._passages(fused, dict(dense_hits), dict(lexical_hits), k)
         timings["fuse"] = time.perf_counter() - t0
         return Retrieval(passages, timings)
-
-    def _dense(self, vector: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        import faiss
-
-        dense = self.index.dense()
-        if dense.ntotal == 0:
-            return []
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        scores, ids = dense.search(vector.reshape(1, -1), min(n, dense.ntotal), params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _passages(
         self, fused: list[tuple[int, float]], dense: dict[int, float], lexical: dict[int, float], k: int

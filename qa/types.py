@@ -20,7 +20,7 @@ class Passage:
     text: str
     start: int  # character offsets of `text` inside the release text
     end: int
-    score: float  # fused score (reciprocal rank fusion)
+    score: float  # fused score: weighted sum of max-normalised dense and BM25 scores
     dense_score: float | None = None
     lexical_score: float | None = None
 
