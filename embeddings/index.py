@@ -434,12 +434,9 @@ class Index:
             except RuntimeError:
                 pass  # a damaged derived file is rebuilt below, never trusted
         index = self._new_dense(count)
-        ids, vectors = [], []
-        for chunk_id, blob in self._db.execute("SELECT id, vector FROM chunks"):
-            ids.append(chunk_id)
-            vectors.append(np.frombuffer(blob, dtype=np.float32))
-        if ids:
-            index.add_with_ids(np.vstack(vectors), np.asarray(ids, dtype=np.int64))
+        ids, vectors = self.all_vectors()
+        if len(ids):
+            index.add_with_ids(vectors, ids)
         self._dense = index
         self._save_dense()
         return index
@@ -524,6 +521,15 @@ class Index:
                 self._save_dense()
             self.dense()
             self.lexical()
+
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk id and its vector, from the database (whatever the search structure is)."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+        ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+        if not rows:
+            return ids, np.zeros((0, self.dim), dtype=np.float32)
+        return ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
 
     def chunk_ids(self) -> list[int]:
         with self._lock:

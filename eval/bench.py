@@ -42,20 +42,16 @@ RETRIEVAL_DEPTH = 10
 Echo = Callable[[str], None]
 
 
+def _percentiles(values: Sequence[float], scale: float = 1.0, digits: int = 3) -> dict[str, float | None]:
+    def at(q: float) -> float | None:
+        v = percentile(values, q)
+        return None if v is None else round(v * scale, digits)
+
+    return {"p50": at(50), "p95": at(95)}
+
+
 def _ms(values: Sequence[float]) -> dict[str, float | None]:
-    def r(q: float) -> float | None:
-        v = percentile(values, q)
-        return None if v is None else round(v * 1000, 2)
-
-    return {"p50": r(50), "p95": r(95)}
-
-
-def _s(values: Sequence[float]) -> dict[str, float | None]:
-    def r(q: float) -> float | None:
-        v = percentile(values, q)
-        return None if v is None else round(v, 3)
-
-    return {"p50": r(50), "p95": r(95)}
+    return _percentiles(values, 1000, 2)
 
 
 def peak_rss_mb() -> float:
@@ -157,13 +153,14 @@ def ann_comparison(index: Index, encoder: Encoder, questions: Sequence[GoldQuest
     """Exact (flat) search against HNSW over the same vectors: build time, latency, recall@10."""
     import faiss
 
-    flat = faiss.downcast_index(index.dense().index)
-    n = flat.ntotal
-    vectors = faiss.rev_swig_ptr(flat.get_xb(), n * flat.d).reshape(n, flat.d).copy()
+    _, vectors = index.all_vectors()
+    n, dim = vectors.shape
+    flat = faiss.IndexFlatIP(dim)
+    flat.add(vectors)
     queries = encoder.encode([q.question for q in questions])
     k = RETRIEVAL_DEPTH
     t0 = time.perf_counter()
-    hnsw = faiss.IndexHNSWFlat(flat.d, 32, faiss.METRIC_INNER_PRODUCT)
+    hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
     hnsw.hnsw.efConstruction = 80
     hnsw.add(vectors)
     build = time.perf_counter() - t0
@@ -257,8 +254,8 @@ def answer_run(engine: Engine, model: str, questions: Sequence[GoldQuestion]) ->
         "model": model,
         "questions": len(questions),
         "load_s": round(load, 2),
-        "first_token_s": _s(first),
-        "total_s": _s(total),
+        "first_token_s": _percentiles(first),
+        "total_s": _percentiles(total),
         "decode_tokens_per_s": round(float(np.median(decode_rates)), 2) if decode_rates else None,
         "prefill_tokens_per_s": round(float(np.median(prefill_rates)), 1) if prefill_rates else None,
         "prompt_tokens": {"p50": percentile(prompt_sizes, 50), "max": max(prompt_sizes)},
