@@ -50,12 +50,14 @@ def passage_heading(n: int, passage: Passage) -> str:
 
 
 # Prompt trimming. On a 2-core CPU the 0.5B model reads only ~150-300 prompt tokens a second, so six
-# whole passages (~1,100-1,200 tokens) cost seconds before the first answer word. Measured without the
-# model (is a gold answer still in the prompt?): the top passage holds the answer for most questions, so
-# it stays whole; each lower passage is cut to its sentence that best matches the question, lengthened
-# to MIN_EXCERPT_WORDS. On SQuAD NYT, ISAF and seed questions that cut the prompt by 35-43% and lost the
-# answer for about 1 question in 100. Citations use the full passages, not this view.
-FULL_PASSAGES = 1
+# whole passages (~1,100-1,400 tokens) cost seconds before the first answer word. Measured without the
+# model (is a gold answer still in the prompt?): the answer is mostly in the top passage, else often in
+# another chunk of the same release (long DOJ releases), where the words that match the question and the
+# answer sit in different sentences. So the first WHOLE_FROM_TOP_RELEASE passages of the top passage's
+# release stay whole; every other passage is cut to its sentence that best matches the question,
+# lengthened to MIN_EXCERPT_WORDS. On SQuAD NYT, ISAF and DOJ questions that cut the prompt by 35-42%
+# and lost the answer for 1-1.5 questions in 100. Citations use the full passages, not this view.
+WHOLE_FROM_TOP_RELEASE = 2
 # A lone matching sentence can be a bare heading line ("2011-09-S-035"); the words after it carry the facts.
 MIN_EXCERPT_WORDS = 20
 ELLIPSIS = "…"
@@ -74,8 +76,13 @@ def _terms(text: str) -> set[str]:
 
 
 def passage_views(question: str, passages: Sequence[Passage]) -> list[str]:
-    """The text of each passage as the answer prompt shows it: the first FULL_PASSAGES whole, the rest
-    cut to the sentences that best match the question, in their order, with "…" where text is left out."""
+    """The text of each passage as the answer prompt shows it: the first WHOLE_FROM_TOP_RELEASE passages
+    of the top passage's release whole, the others cut to the sentences that best match the question,
+    in their order, with "…" where text is left out."""
+    if not passages:
+        return []
+    top_release = [i for i, p in enumerate(passages) if p.release_id == passages[0].release_id]
+    whole = set(top_release[:WHOLE_FROM_TOP_RELEASE])
     sentences = [[p.text[s.start : s.end] for s in split_sentences(p.text)] for p in passages]
     # Rare words weigh more: inverse sentence frequency over everything retrieved, so a name or number
     # from the question outranks the words every passage shares.
@@ -90,7 +97,7 @@ def passage_views(question: str, passages: Sequence[Passage]) -> list[str]:
     shown: set[tuple[str, str]] = set()
     views: list[str] = []
     for n, (passage, group, terms) in enumerate(zip(passages, sentences, sentence_terms, strict=True)):
-        if n < FULL_PASSAGES or not group:
+        if n in whole or not group:
             views.append(passage.text)
             shown.update((passage.release_id, s) for s in group)
             continue
