@@ -85,6 +85,7 @@ _QA_HEADLINE = [
     ("hit@10", "hit@10 %"),
     ("mrr@10", "MRR"),
     ("citation_precision", "cite prec %"),
+    ("correct_and_cited", "right + cited %"),
     ("refused_unanswerable", "refused unans. %"),
     ("wrongly_refused", "wrongly refused %"),
 ]

@@ -132,6 +132,10 @@ def qa_group_metrics(records: Sequence[Record]) -> dict[str, Any]:
         out[f"hit@{k}"] = _r(mean(hit_at(rank, k) for rank in ranks))
     out["mrr@10"] = _r(mean(reciprocal_rank(rank, 10) for rank in ranks))
     out["citation_precision"] = _r(mean(float(r["cites_gold"]) for r in answered if r.get("gold_release_id")))
+    # Issue-level headline: right answer and the right release cited, over answerable questions.
+    out["correct_and_cited"] = _r(
+        mean(float(r["correct"] and r["cites_gold"]) for r in gen_answerable if r.get("gold_release_id"))
+    )
     out["refused_unanswerable"] = _r(mean(float(not r["found"]) for r in gen_unanswerable))
     out["wrongly_refused"] = _r(mean(float(not r["found"]) for r in gen_answerable))
     out["latency_s"] = {k: _latency(records, k) for k in ("retrieve", "first_token", "total")}
@@ -163,6 +167,7 @@ QA_DEFINITIONS = {
     "hit@k/mrr@10": "rank of the first of the top 10 retrieved passages whose release is the gold release "
     "(a separate Retriever.search(question, max(10, top_k)) with the same retrieval settings)",
     "citation_precision": "answered answerable questions whose citations include the gold release",
+    "correct_and_cited": "answerable questions (with a gold release) answered correctly and citing the gold release",
     "refused_unanswerable": "unanswerable questions answered 'not in the releases' (Answer.found false)",
     "wrongly_refused": "answerable questions answered 'not in the releases'",
     "latency_s": "retrieve: Engine.ask's retrieval; first_token: from calling ask to the first streamed piece; "
@@ -229,6 +234,7 @@ QA_COLUMNS = [
     ("hit@10", "hit@10 %", True),
     ("mrr@10", "MRR", ".3f"),
     ("citation_precision", "cite prec %", True),
+    ("correct_and_cited", "right + cited %", True),
     ("refused_unanswerable", "refused unans. %", True),
     ("wrongly_refused", "wrongly refused %", True),
 ]

@@ -262,6 +262,7 @@ def test_runners_score_what_the_engine_says(tmp_path: Path) -> None:
     assert (o["accuracy"], o["hit@1"], o["hit@3"], o["mrr@10"]) == (0.3333, 0.0, 0.6667, 0.3333)
     assert (o["citation_precision"], o["refused_unanswerable"], o["wrongly_refused"]) == (0.5, 1.0, 0.3333)
     assert summary["by_type"]["when"]["n"] == 2 and o["overall_correct"] == 0.5
+    assert o["correct_and_cited"] == 0.3333  # q1 only: right and citing r1; q3 wrong; q4 refused
     write_outputs(tmp_path / "qa", summary, records)
     assert "q3 (when)" in (tmp_path / "qa" / "report.md").read_text()
 
