@@ -7,6 +7,7 @@ also as its parts, so a query for the whole code or any of its pieces matches.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,9 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import Stemmer
+
+# bm25s sets its own logger to DEBUG, which puts "Building index from tokens" into every server log.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-./:][a-z0-9]+)*")
 _PART = re.compile(r"[a-z0-9]+")
