@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Literal
 
 from embeddings.chunk import split_sentences
@@ -114,9 +115,28 @@ def passage_views(question: str, passages: Sequence[Passage]) -> list[str]:
     return views
 
 
+# Press releases date events relative to their own date ("killed yesterday", "arrested last night"). A
+# small model asked "when" then answers with the release's date; the prompt spells the day out.
+_RELATIVE_DAYS = re.compile(r"\b(yesterday|last night|today|this morning|earlier today|tonight)\b", re.IGNORECASE)
+_DAY_OFFSET = {"yesterday": -1, "last night": -1}
+
+
+def with_resolved_days(text: str, released: date | None) -> str:
+    """ "yesterday" -> "yesterday (August 20, 2010)" for a release dated August 21, 2010."""
+    if released is None:
+        return text
+
+    def resolve(match: re.Match[str]) -> str:
+        day = released + timedelta(days=_DAY_OFFSET.get(match.group(1).lower(), 0))
+        return f"{match.group(1)} ({day:%B} {day.day}, {day.year})"
+
+    return _RELATIVE_DAYS.sub(resolve, text)
+
+
 def answer_messages(question: str, passages: Sequence[Passage], trim: bool = True) -> list[Message]:
     """`trim=False` shows every passage whole (see passage_views)."""
     texts = passage_views(question, passages) if trim else [p.text for p in passages]
+    texts = [with_resolved_days(text, p.date) for p, text in zip(passages, texts, strict=True)]
     blocks = "\n\n".join(
         f'Passage {i} from "{p.title}" ({p.date.isoformat() if p.date else "undated"}):\n{text}'
         for i, (p, text) in enumerate(zip(passages, texts, strict=True), 1)

@@ -44,3 +44,16 @@ def test_views_are_whole_top_release_passages_and_contiguous_sentences_of_the_re
         assert kept and len(kept) <= len(passage.text)
         # The kept run of sentences is contiguous text of the passage.
         assert " ".join(kept.split()) in " ".join(passage.text.split())
+
+
+def test_relative_days_are_spelled_out_against_the_release_date() -> None:
+    from datetime import date
+
+    from qa.prompt import with_resolved_days
+
+    text = "Forces detained two suspects yesterday. The governor spoke today; last night was quiet."
+    assert with_resolved_days(text, date(2011, 1, 1)) == (
+        "Forces detained two suspects yesterday (December 31, 2010). The governor spoke today (January 1, 2011); "
+        "last night (December 31, 2010) was quiet."
+    )
+    assert with_resolved_days(text, None) == text  # an undated release keeps its words
