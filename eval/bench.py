@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.encode import Encoder
-from embeddings.index import Index
+from embeddings.index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, Index
 from embeddings.ingest import Ingestor, IngestReport
 from embeddings.load import LoadError, iter_releases
 from embeddings.settings import Settings, get_settings
@@ -160,11 +160,12 @@ def ann_comparison(index: Index, encoder: Encoder, questions: Sequence[GoldQuest
     queries = encoder.encode([q.question for q in questions])
     k = RETRIEVAL_DEPTH
     t0 = time.perf_counter()
-    hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-    hnsw.hnsw.efConstruction = 80
+    # The graph the index itself builds above FLAT_MAX_VECTORS, with the same parameters.
+    hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     hnsw.add(vectors)
     build = time.perf_counter() - t0
-    hnsw.hnsw.efSearch = 64
+    hnsw.hnsw.efSearch = HNSW_EF_SEARCH
 
     def timed(idx: Any) -> tuple[np.ndarray, list[float]]:
         found, times = [], []
@@ -184,7 +185,7 @@ def ann_comparison(index: Index, encoder: Encoder, questions: Sequence[GoldQuest
         "hnsw_ms": _ms(hnsw_times),
         "hnsw_build_s": round(build, 2),
         "hnsw_recall_at_10": round(float(recall), 4),
-        "hnsw_params": {"M": 32, "efConstruction": 80, "efSearch": 64},
+        "hnsw_params": {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH},
     }
 
 
