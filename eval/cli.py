@@ -94,7 +94,8 @@ def qa(
     except GoldFormatError as exc:
         raise _fail(str(exc)) from None
     items = select(gold_set.items, sample, seed, limit)
-    model_name = model or get_settings().model
+    settings = get_settings()
+    model_name = model or settings.model
     options = QAOptions(model=model_name, top_k=top_k, max_new_tokens=max_new_tokens, retrieval_only=retrieval_only)
     started = time.perf_counter()
     git = git_state()  # now: the tree can change while a long run goes on
@@ -118,6 +119,7 @@ def qa(
         "index": index_label,
         "corpus": str(corpus) if corpus else (str(gold) if gold_set.releases and index is None else None),
         "model": None if retrieval_only else model_name,
+        "int8": None if retrieval_only else settings.quantize,
         "retrieval": retrieval,
         "retrieval_only": retrieval_only or None,
         "top_k": top_k,
@@ -172,7 +174,8 @@ def summaries(
     except GoldFormatError as exc:
         raise _fail(str(exc)) from None
     items = select(gold_set.items, sample, seed, limit)
-    model_name = model or get_settings().model
+    settings = get_settings()
+    model_name = model or settings.model
     started = time.perf_counter()
     git = git_state()  # now: the tree can change while a long run goes on
     try:
@@ -196,6 +199,7 @@ def summaries(
         "index": index_label,
         "corpus": str(corpus) if corpus else (str(gold) if gold_set.releases and index is None else None),
         "model": model_name,
+        "int8": settings.quantize,
         "length": length,
         "rouge": ROUGE_L_NOTE,
         "sample": sample,

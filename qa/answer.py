@@ -21,9 +21,7 @@ _REFUSALS = re.compile(
     r"(?:is|are) not (?:mentioned|provided|specified|stated)|cannot be determined|not possible to determine",
     re.IGNORECASE,
 )
-_STOP_WORDS = frozenset(
-    "the a an of to in and or for on at by with was were is are be did does do what who".split()
-)
+_STOP_WORDS = frozenset("the a an of to in and or for on at by with was were is are be did does do what who".split())
 
 
 def not_found_text(question: str) -> str:

@@ -53,7 +53,9 @@ class Engine:
         return Ingestor(self.index, self.encoder)
 
     def generator(self, model: str | None = None) -> Generator:
-        return get_generator(model or self.settings.model, self.settings.cache, self.settings.threads)
+        return get_generator(
+            model or self.settings.model, self.settings.cache, self.settings.threads, quantize=self.settings.quantize
+        )
 
     def check_question(self, question: str) -> str:
         question = question.strip()

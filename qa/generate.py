@@ -6,6 +6,7 @@ import copy
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,34 @@ def best_dtype() -> torch.dtype:
     return torch.bfloat16 if _native_bf16() else torch.float32
 
 
+# Linear layers worth quantising: the MLP's gate and up projections hold half the weights, and their
+# inputs have no large activation outliers. Quantising the attention, down projections or lm_head too
+# (per-tensor or per-channel) halved the 0.5B model's accuracy on DOJ dev questions.
+QUANTIZED_LAYERS = ("mlp.gate_proj", "mlp.up_proj")
+
+
+def quantize_linear_layers(model: PreTrainedModel) -> PreTrainedModel:
+    """Int8 per-channel weights (dynamic activation scaling) for the QUANTIZED_LAYERS of a float32 model.
+
+    CPU decoding is memory-bound: each token reads every weight once, so smaller weights decode faster.
+    Measured with Qwen2.5-0.5B on 15 DOJ dev questions (2-core AVX2 CPU): first token 6.2 -> 4.7 s,
+    whole answer 11.5 -> 8.1 s p50, 10 -> 9 answers right. torch.ao's dynamic quantisation is deprecated
+    in favour of torchao, whose int8 CPU kernels need torch.compile; torch is pinned, so it stays usable.
+    """
+    import torch
+
+    quant = torch.ao.quantization
+    spec = {
+        name: quant.per_channel_dynamic_qconfig
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and name.endswith(QUANTIZED_LAYERS)
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        return quant.quantize_dynamic(model, spec, dtype=torch.qint8)
+
+
 def _stop_criterion(events: tuple[threading.Event, ...]) -> Any:
     from transformers import StoppingCriteria, StoppingCriteriaList
 
@@ -80,8 +109,13 @@ class Generator:
         cache_dir: Path,
         threads: int | None = None,
         dtype: torch.dtype | None = None,
+        quantize: bool = False,
     ) -> Generator:
-        """Load a registry model or local model directory; ``dtype`` None picks the CPU's fastest."""
+        """Load a registry model or local model directory; ``dtype`` None picks the CPU's fastest.
+
+        ``quantize`` turns the MLP's float32 weights into int8 (see quantize_linear_layers); models loaded
+        in another dtype are left as they are, since the int8 kernels take float32 activations.
+        """
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -101,7 +135,11 @@ class Generator:
             local_files_only=True,
         )
         model.eval()
-        logger.info("loaded %s from %s (%s) in %.1f s", name_or_path, path, model.dtype, time.perf_counter() - start)
+        kind = str(model.dtype)
+        if quantize and model.dtype == torch.float32 and model.device.type == "cpu":
+            model = quantize_linear_layers(model)
+            kind = "float32, int8 MLP weights"
+        logger.info("loaded %s from %s (%s) in %.1f s", name_or_path, path, kind, time.perf_counter() - start)
         return cls(name_or_path, path, model, tokenizer)
 
     def _clean_generation_config(self) -> GenerationConfig:
@@ -217,17 +255,20 @@ _load_locks: dict[str, threading.Lock] = {}
 _registry_lock = threading.Lock()
 
 
-def _model_key(name_or_path: str) -> str:
-    if name_or_path in REGISTRY:
-        return name_or_path
-    return str(Path(name_or_path).expanduser().resolve())
+def _model_key(name_or_path: str, quantize: bool) -> str:
+    name = name_or_path if name_or_path in REGISTRY else str(Path(name_or_path).expanduser().resolve())
+    return f"{name} (int8)" if quantize else name
 
 
 def get_generator(
-    name_or_path: str, cache_dir: Path, threads: int | None = None, dtype: torch.dtype | None = None
+    name_or_path: str,
+    cache_dir: Path,
+    threads: int | None = None,
+    dtype: torch.dtype | None = None,
+    quantize: bool = False,
 ) -> Generator:
     """The process-wide Generator for a model, loading it on first use (each model is loaded once)."""
-    key = _model_key(name_or_path)
+    key = _model_key(name_or_path, quantize)
     with _registry_lock:
         generator = _generators.get(key)
         if generator is None:
@@ -243,7 +284,7 @@ def get_generator(
         with _registry_lock:
             generator = _generators.get(key)
         if generator is None:
-            generator = Generator.load(name_or_path, cache_dir, threads, dtype)
+            generator = Generator.load(name_or_path, cache_dir, threads, dtype, quantize)
             with _registry_lock:
                 _generators[key] = generator
     return generator

@@ -15,7 +15,7 @@ from tests.conftest import shared_path
 def test_sentences_respect_abbreviations_and_initials() -> None:
     text = (
         "WASHINGTON, Aug. 19, 2020 - John D. Stacey of the U.S. Attorney's Office spoke. "
-        "He paid $4.5 million to Mr. Smith! \"Great,\" he said.\n\nNext paragraph"
+        'He paid $4.5 million to Mr. Smith! "Great," he said.\n\nNext paragraph'
     )
     sentences = [text[s.start : s.end] for s in split_sentences(text)]
     assert sentences == [

@@ -149,9 +149,7 @@ def test_txt_title_skips_boilerplate_and_long_first_lines_become_a_sentence(tmp_
         "JSC Example (part of the Example Group) has donated medical supplies to the Republic of Peru "
         "to fight COVID-19 as part of its humanitarian activities. More text follows here."
     )
-    release = one(
-        write(tmp_path / "000_046ecda70bd87ce3.txt", f"Press release\n{first}\nOn August 19, 2020.")
-    )
+    release = one(write(tmp_path / "000_046ecda70bd87ce3.txt", f"Press release\n{first}\nOn August 19, 2020."))
     assert release.id == "000_046ecda70bd87ce3"
     assert release.title.startswith("JSC Example (part of the Example Group) has donated")
     assert len(release.title) <= 120
@@ -198,9 +196,7 @@ def test_front_matter_date_wins_over_dateline_and_source_names_organisation(tmp_
 
 
 def test_isaf_header_gives_organisation_but_not_from_body(tmp_path: Path) -> None:
-    isaf = one(
-        write(tmp_path / "a.txt", "2011-11-S-034\nISAF Joint Command - Afghanistan\n\nKABUL (x)\nText.")
-    )
+    isaf = one(write(tmp_path / "a.txt", "2011-11-S-034\nISAF Joint Command - Afghanistan\n\nKABUL (x)\nText."))
     assert isaf.organisation == "ISAF"
     late = one(write(tmp_path / "b.txt", "Title\n\nOne.\n\nTwo.\n\nThree.\n\nLater ISAF said so."))
     assert late.organisation is None
@@ -313,8 +309,7 @@ def test_fieldmap_overrides_names(tmp_path: Path) -> None:
 def test_csv_records(tmp_path: Path) -> None:
     path = write(
         tmp_path / "t.csv",
-        'ID,Title,Date,Organisation,Text\n7,A,2021-06-08,Uni,"Para one.\n\nPara two."\n'
-        ',B,,,"B text, with comma"\n',
+        'ID,Title,Date,Organisation,Text\n7,A,2021-06-08,Uni,"Para one.\n\nPara two."\n,B,,,"B text, with comma"\n',
     )
     a, b = load(path)[0]
     assert (a.id, a.title, a.date, a.organisation, a.text) == (
@@ -412,9 +407,7 @@ def test_duplicate_ids_are_reported_once_loaded(tmp_path: Path) -> None:
     releases, errors = load(tmp_path)
     assert [r.text for r in releases] == ["first"]
     assert errors == [
-        LoadError(
-            f"{tmp_path / 'a.jsonl'}#2", f"duplicate id '1' (first loaded from {tmp_path / 'a.jsonl'}#1)"
-        )
+        LoadError(f"{tmp_path / 'a.jsonl'}#2", f"duplicate id '1' (first loaded from {tmp_path / 'a.jsonl'}#1)")
     ]
 
 
@@ -505,16 +498,11 @@ def test_isaf_records_never_carry_annotations(tmp_path: Path) -> None:
     stripped.parent.mkdir()
     altered.write_text(
         "".join(
-            json.dumps(
-                {**r, "annotations": {"start_date": "1999-01-01", "title": "X", "province": ["nowhere"]}}
-            )
-            + "\n"
+            json.dumps({**r, "annotations": {"start_date": "1999-01-01", "title": "X", "province": ["nowhere"]}}) + "\n"
             for r in raw
         )
     )
-    stripped.write_text(
-        "".join(json.dumps({k: v for k, v in r.items() if k != "annotations"}) + "\n" for r in raw)
-    )
+    stripped.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "annotations"}) + "\n" for r in raw))
     for other in (altered, stripped):
         again = load(other)[0]
         assert [(r.id, r.title, r.text, r.date, r.organisation) for r in again] == [
@@ -529,9 +517,7 @@ def test_isaf_titles_dates_and_organisation() -> None:
     assert first.date == date(2013, 1, 25)  # the release's dateline, not the event date
     assert first.title.startswith("During a security operation in Andar district")
     assert by_id["isaf-0001"].organisation == "ISAF"
-    boilerplate = re.compile(
-        r"(?i)for immediate release|isaf joint command\s*-\s*afghanistan$|^\d{4}-\d\d-[A-Z]+-\d+$"
-    )
+    boilerplate = re.compile(r"(?i)for immediate release|isaf joint command\s*-\s*afghanistan$|^\d{4}-\d\d-[A-Z]+-\d+$")
     for release in releases:
         assert release.title and len(release.title) <= 120
         assert not boilerplate.search(release.title), release.title

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from embeddings.settings import Settings
-from qa.generate import Generator, get_generator
+from qa.generate import QUANTIZED_LAYERS, Generator, get_generator
 from qa.models import (
     MARKER,
     REGISTRY,
@@ -170,6 +170,24 @@ def test_local_directory_is_used_as_is(cache_dir: Path) -> None:
         assert "Paris" in other.complete(FRANCE, max_new_tokens=8)
     finally:
         del other
+
+
+@pytest.mark.slow
+def test_int8_generator_quantises_only_mlp_and_still_answers(cache_dir: Path) -> None:
+    import torch
+
+    int8 = get_generator(DEFAULT, cache_dir, quantize=True)
+    try:
+        assert int8 is not get_generator(DEFAULT, cache_dir)  # a separate instance, not the float32 one
+        dynamic_int8 = torch.ao.nn.quantized.dynamic.Linear
+        quantised = {name for name, m in int8.model.named_modules() if isinstance(m, dynamic_int8)}
+        assert quantised and all(name.endswith(QUANTIZED_LAYERS) for name in quantised)
+        assert isinstance(int8.model.lm_head, torch.nn.Linear)  # kept in float32
+        assert "Paris" in int8.complete(FRANCE, max_new_tokens=8)
+        numbers = int8.complete(COUNT, max_new_tokens=40)
+        assert "1, 2, 3, 4, 5" in numbers
+    finally:
+        del int8
 
 
 @pytest.mark.slow

@@ -27,9 +27,7 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE,
 )
 # "Release: 2011-11-S-005", "Ref. RTA-2024-017": a label in front of a code is still just a code.
-_CODE_LABEL = re.compile(
-    r"^(?:(?:press\s+)?release|ref(?:erence)?)\b\.?\s*(?:no\.?|#)?\s*:?\s*", re.IGNORECASE
-)
+_CODE_LABEL = re.compile(r"^(?:(?:press\s+)?release|ref(?:erence)?)\b\.?\s*(?:no\.?|#)?\s*:?\s*", re.IGNORECASE)
 # "2010-08-CA-256" at the start of a line, possibly followed by boilerplate on the same line.
 _ISAF_CODE_PREFIX = re.compile(r"^(?:19|20)\d\d-[01]\d-[A-Z]{1,3}\s*[-–]\s*\d+\b\s*")
 # A line that is one token with a digit and no lower-case letter: "RTA-2024-017", "18-484".
@@ -56,11 +54,7 @@ def _content(line: str) -> str:
     m = _DATELINE.match(line)
     if m:
         line = line[m.end() :]
-    if (
-        not line
-        or _BOILERPLATE.fullmatch(line.strip(" .:-–—"))
-        or _CODE_ONLY.fullmatch(_CODE_LABEL.sub("", line))
-    ):
+    if not line or _BOILERPLATE.fullmatch(line.strip(" .:-–—")) or _CODE_ONLY.fullmatch(_CODE_LABEL.sub("", line)):
         return ""
     return line
 

@@ -67,9 +67,7 @@ def _scalar(value: object) -> str | None:
     return None
 
 
-def make_release(
-    record: Mapping[str, object], fields: FieldMap, *, default_id: str, where: str
-) -> LoadResult:
+def make_release(record: Mapping[str, object], fields: FieldMap, *, default_id: str, where: str) -> LoadResult:
     """`where` names the record (origin unless it has a URL); `default_id` is used when it has no id."""
     lowered = {k.lower(): k for k in record if isinstance(k, str)}
 
@@ -88,9 +86,7 @@ def make_release(
         if named is not None:
             return LoadError(where, f"record's {named!r} field is empty")
         present = ", ".join(str(k) for k in record) or "none"
-        return LoadError(
-            where, f"record has no text field (looked for: {', '.join(names)}; fields: {present})"
-        )
+        return LoadError(where, f"record has no text field (looked for: {', '.join(names)}; fields: {present})")
     url = _scalar(_lookup(record, lowered, _URL_NAMES))
     return Release(
         id=_scalar(get("id")) or default_id,
@@ -148,9 +144,7 @@ def _records_of(doc: object) -> list[object]:
     lists = [k for k, v in doc.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
     if len(lists) == 1:
         return doc[lists[0]]
-    raise BadFile(
-        f"no list of records (looked for keys: {', '.join(_LIST_KEYS)}) and no text field at the top level"
-    )
+    raise BadFile(f"no list of records (looked for keys: {', '.join(_LIST_KEYS)}) and no text field at the top level")
 
 
 def load_json(path: Path, fields: FieldMap, max_bytes: int) -> Iterator[LoadResult]:
