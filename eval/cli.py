@@ -75,6 +75,10 @@ def qa(
     limit: LimitOpt = None,
     sample: SampleOpt = None,
     seed: SeedOpt = 0,
+    types: Annotated[
+        list[str] | None,
+        typer.Option("--type", help="Only questions of this type (repeatable), after --sample, before --limit."),
+    ] = None,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=8, help="Answer length cap.")] = 200,
     retrieval_only: Annotated[
         bool, typer.Option("--retrieval-only", help="Only retrieval metrics (hit@k, MRR): no model, seconds not hours.")
@@ -93,7 +97,10 @@ def qa(
         gold_set = read_questions(gold)
     except GoldFormatError as exc:
         raise _fail(str(exc)) from None
-    items = select(gold_set.items, sample, seed, limit)
+    items = select(gold_set.items, sample, seed, types=types, limit=limit)
+    if types and not items:
+        known = sorted({i.type for i in gold_set.items if i.type})
+        raise _fail(f"no gold question has type {', '.join(types or [])}; the types in {gold} are {', '.join(known)}")
     settings = get_settings()
     model_name = model or settings.model
     options = QAOptions(model=model_name, top_k=top_k, max_new_tokens=max_new_tokens, retrieval_only=retrieval_only)
@@ -115,24 +122,41 @@ def qa(
     except EvalSetupError as exc:
         raise _fail(str(exc)) from None
     config = {
-        "gold": str(gold),
-        "index": index_label,
-        "corpus": str(corpus) if corpus else (str(gold) if gold_set.releases and index is None else None),
+        **_where(gold, index_label, corpus, bool(gold_set.releases) and index is None),
         "model": None if retrieval_only else model_name,
         "int8": None if retrieval_only else settings.quantize,
         "retrieval": retrieval,
         "retrieval_only": retrieval_only or None,
         "top_k": top_k,
         "max_new_tokens": max_new_tokens,
-        "sample": sample,
-        "seed": seed if sample else None,
-        "limit": limit,
-        "items": len(records),
-        "interrupted": interrupted or None,
-        "notes": notes or None,
+        "types": types or None,
+        **_selection(sample, seed, limit, len(records), interrupted, notes),
     }
     timing = _timing(info.index_build_s, load_s, run_s, len(records), started)
     _finish(out, summarize_qa(records, config, timing, git), records, interrupted)
+
+
+def _where(gold: Path, index_label: str, corpus: Path | None, gold_is_corpus: bool) -> dict[str, str | None]:
+    """Where the run's releases came from: an index, a corpus file, or the gold file itself (SQuAD, CNN/DM)."""
+    return {
+        "gold": str(gold),
+        "index": index_label,
+        "corpus": str(corpus) if corpus else (str(gold) if gold_is_corpus else None),
+    }
+
+
+def _selection(
+    sample: int | None, seed: int, limit: int | None, items: int, interrupted: bool, notes: list[str]
+) -> dict[str, Any]:
+    """Which gold items ran, so that a reader can repeat the run."""
+    return {
+        "sample": sample,
+        "seed": seed if sample else None,
+        "limit": limit,
+        "items": items,
+        "interrupted": interrupted or None,
+        "notes": notes or None,
+    }
 
 
 def _timing(index_build_s: float | None, load_s: float | None, run_s: float, items: int, started: float) -> dict:
@@ -195,19 +219,12 @@ def summaries(
     except EvalSetupError as exc:
         raise _fail(str(exc)) from None
     config = {
-        "gold": str(gold),
-        "index": index_label,
-        "corpus": str(corpus) if corpus else (str(gold) if gold_set.releases and index is None else None),
+        **_where(gold, index_label, corpus, bool(gold_set.releases) and index is None),
         "model": model_name,
         "int8": settings.quantize,
         "length": length,
         "rouge": ROUGE_L_NOTE,
-        "sample": sample,
-        "seed": seed if sample else None,
-        "limit": limit,
-        "items": len(records),
-        "interrupted": interrupted or None,
-        "notes": notes or None,
+        **_selection(sample, seed, limit, len(records), interrupted, notes),
     }
     timing = _timing(info.index_build_s, load_s, run_s, len(records), started)
     _finish(out, summarize_summaries(records, config, timing, git), records, interrupted)

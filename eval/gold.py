@@ -253,12 +253,21 @@ def corpus_releases(path: Path) -> tuple[Release, ...] | None:
     return None
 
 
-def select(items: Sequence[T], sample: int | None = None, seed: int = 0, limit: int | None = None) -> list[T]:
-    """A seeded random sample (kept in file order, so reports read like the file), then the first `limit`."""
+def select(
+    items: Sequence[T],
+    sample: int | None = None,
+    seed: int = 0,
+    limit: int | None = None,
+    types: Sequence[str] | None = None,
+) -> list[T]:
+    """A seeded random sample (kept in file order, so reports read like the file), the items of the given
+    types among it, then the first `limit`."""
     chosen = list(items)
     if sample is not None and sample < len(chosen):
         picked = sorted(random.Random(seed).sample(range(len(chosen)), sample))
         chosen = [chosen[i] for i in picked]
+    if types:
+        chosen = [item for item in chosen if getattr(item, "type", None) in types]
     if limit is not None:
         chosen = chosen[:limit]
     return chosen

@@ -115,22 +115,47 @@ def passage_views(question: str, passages: Sequence[Passage]) -> list[str]:
     return views
 
 
-# Press releases date events relative to their own date ("killed yesterday", "arrested last night"). A
-# small model asked "when" then answers with the release's date; the prompt spells the day out.
+# Press releases date events relative to their own date ("killed yesterday", "arrested last night",
+# "pleaded guilty Tuesday"). A small model asked "when" then answers with the release's date; the prompt
+# spells the day out.
 _RELATIVE_DAYS = re.compile(r"\b(yesterday|last night|today|this morning|earlier today|tonight)\b", re.IGNORECASE)
 _DAY_OFFSET = {"yesterday": -1, "last night": -1}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# A weekday already followed by its date ("Tuesday, April 10") needs nothing, and one followed straight
+# by a capitalised word is likely a name ("Sunday Times").
+_WEEKDAY = re.compile(
+    r"\b(?P<day>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+    r"(?!,?\s+(?:\(|\d|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d))(?!\s+[A-Z])"
+)
+# "will be sentenced Tuesday", "next Friday": a weekday ahead of the release, which cannot be resolved
+# safely from the release date alone.
+_FUTURE = re.compile(r"\b(?:will|next|scheduled|set for|until|expected|due)\b[^.;]{0,40}$", re.IGNORECASE)
+
+
+def _spelled(day: date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
 
 
 def with_resolved_days(text: str, released: date | None) -> str:
-    """ "yesterday" -> "yesterday (August 20, 2010)" for a release dated August 21, 2010."""
+    """ "yesterday" -> "yesterday (August 20, 2010)" for a release dated August 21, 2010.
+
+    A bare weekday is the last such day on or before the release date ("Thursday" in a release of
+    Saturday March 24, 2012 -> "Thursday (March 22, 2012)"), the way releases use them.
+    """
     if released is None:
         return text
 
     def resolve(match: re.Match[str]) -> str:
         day = released + timedelta(days=_DAY_OFFSET.get(match.group(1).lower(), 0))
-        return f"{match.group(1)} ({day:%B} {day.day}, {day.year})"
+        return f"{match.group(1)} ({_spelled(day)})"
 
-    return _RELATIVE_DAYS.sub(resolve, text)
+    def resolve_weekday(match: re.Match[str]) -> str:
+        if _FUTURE.search(text, max(0, match.start() - 60), match.start()):
+            return match.group(0)
+        back = (released.weekday() - _WEEKDAYS.index(match.group("day").lower())) % 7
+        return f"{match.group(0)} ({_spelled(released - timedelta(days=back))})"
+
+    return _WEEKDAY.sub(resolve_weekday, _RELATIVE_DAYS.sub(resolve, text))
 
 
 def answer_messages(question: str, passages: Sequence[Passage], trim: bool = True) -> list[Message]:

@@ -329,5 +329,16 @@ def test_select_samples_reproducibly_then_limits() -> None:
     assert select(items, limit=2) == [0, 1]
 
 
+def test_select_by_type_keeps_the_sample_then_limits() -> None:
+    from eval.gold import GoldQuestion, select
+
+    items = [GoldQuestion(str(i), "q", (), "when" if i % 3 else "who", None) for i in range(30)]
+    sampled = select(items, sample=12, seed=1)
+    when = select(items, sample=12, seed=1, types=["when"])
+    assert when == [i for i in sampled if i.type == "when"] and when
+    assert select(items, sample=12, seed=1, types=["when"], limit=2) == when[:2]
+    assert select(items, types=["where"]) == []
+
+
 def test_first_sentence() -> None:
     assert first_sentence("A Darwin woman has become a star. She moved.") == "A Darwin woman has become a star."

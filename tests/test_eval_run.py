@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from tests.conftest import SAMPLES
 from ui.cli import app
 
-REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 GOLD = [
@@ -153,12 +152,12 @@ def test_eval_errors_are_one_clear_line(tmp_path: Path) -> None:
         app, ["eval", "qa", "--gold", str(gold), "--index", str(tmp_path / "none"), "--out", str(tmp_path / "o")]
     )
     assert missing.exit_code == 1 and "error:" in missing.output
-
-
-@pytest.mark.skipif((REPO / "eval" / "bench.py").exists(), reason="the benchmark exists now")
-def test_bench_says_when_it_is_missing(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["bench", "--out", str(tmp_path)])
-    assert result.exit_code == 1 and "eval/bench.py" in result.output
+    corpus = ["--corpus", str(gold)]
+    no_type = runner.invoke(
+        app, ["eval", "qa", "--gold", str(gold), *corpus, "--type", "where", "--out", str(tmp_path / "o")]
+    )
+    assert no_type.exit_code == 1 and "no gold question has type where" in no_type.output, no_type.output
+    assert "amount, how_many, unanswerable" in no_type.output
 
 
 def test_corpus_index_is_temporary_and_outside_out(tmp_path: Path, encoder) -> None:

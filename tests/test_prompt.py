@@ -57,3 +57,29 @@ def test_relative_days_are_spelled_out_against_the_release_date() -> None:
         "last night (December 31, 2010) was quiet."
     )
     assert with_resolved_days(text, None) == text  # an undated release keeps its words
+
+
+def test_weekdays_are_the_last_such_day_on_or_before_the_release() -> None:
+    from datetime import date
+
+    from qa.prompt import with_resolved_days
+
+    saturday = date(2012, 3, 24)
+    assert with_resolved_days("A leader was arrested Thursday, in Zabul.", saturday) == (
+        "A leader was arrested Thursday (March 22, 2012), in Zabul."
+    )
+    assert with_resolved_days("It was announced on Saturday.", saturday) == (
+        "It was announced on Saturday (March 24, 2012)."
+    )
+    assert with_resolved_days("He was sentenced Sunday to 48 months.", saturday) == (
+        "He was sentenced Sunday (March 18, 2012) to 48 months."
+    )
+    unchanged = [
+        "He pleaded guilty Tuesday, April 10, 2012, before Judge Ruiz.",  # already dated
+        "He pleaded guilty on Tuesday, Sept. 4 in Newark.",
+        "He will be sentenced Monday.",  # ahead of the release: unknowable from its date
+        "Sentencing is scheduled for next Tuesday.",
+        "The Sunday Times reported it first.",  # a name, not a day
+    ]
+    for text in unchanged:
+        assert with_resolved_days(text, saturday) == text
