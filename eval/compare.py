@@ -133,6 +133,8 @@ def results_table(runs: list[tuple[str, dict[str, Any]]]) -> str:
             run_s = s.get("timing", {}).get("run_s")
             setting = c.get("retrieval") if kind == "qa" else c.get("length")
             model = "(retrieval only)" if c.get("retrieval_only") else c.get("model") or "–"
+            if c.get("int8"):
+                model += " int8"
             row = [name, model, str(setting or "–"), str(o["n"])]
             row += [_cell(key, o.get(key)) for key, _ in columns]
             row += [_seconds(total.get("p50")), _seconds(total.get("p95"))]

@@ -78,10 +78,10 @@ def test_eval_qa_on_the_sample_releases(tmp_path: Path, writable_index_dir: Path
     assert "| **all** | 3 |" in report and "## The 10 worst failures" in report
 
 
-def _summary(accuracy: float, p50: float, model: str) -> dict:
+def _summary(accuracy: float, p50: float, model: str, int8: bool = False) -> dict:
     return {
         "kind": "qa",
-        "config": {"gold": "g.jsonl", "model": model, "retrieval": "hybrid", "top_k": 6},
+        "config": {"gold": "g.jsonl", "model": model, "int8": int8, "retrieval": "hybrid", "top_k": 6},
         "timing": {"run_s": 10.0},
         "overall": {"n": 10, "accuracy": accuracy, "latency_s": {"total": {"p50": p50}}},
         "by_type": {"when": {"n": 4, "accuracy": accuracy / 2}},
@@ -93,7 +93,7 @@ def test_eval_compare_prints_deltas(tmp_path: Path) -> None:
     a.mkdir()
     b.mkdir()
     (a / "summary.json").write_text(json.dumps(_summary(0.5, 4.0, "qwen2.5-0.5b")))
-    (b / "summary.json").write_text(json.dumps(_summary(0.75, 12.0, "qwen2.5-1.5b")))
+    (b / "summary.json").write_text(json.dumps(_summary(0.75, 12.0, "qwen2.5-1.5b", int8=True)))
     result = runner.invoke(app, ["eval", "compare", str(a), str(b / "summary.json")])
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
@@ -106,7 +106,7 @@ def test_eval_compare_prints_deltas(tmp_path: Path) -> None:
     table = runner.invoke(app, ["eval", "table", str(a), str(b)])
     assert table.exit_code == 0, table.output
     assert "| a | qwen2.5-0.5b | hybrid | 10 | 50.0 |" in table.output
-    assert "| b | qwen2.5-1.5b | hybrid | 10 | 75.0 |" in table.output
+    assert "| b | qwen2.5-1.5b int8 | hybrid | 10 | 75.0 |" in table.output
     missing = runner.invoke(app, ["eval", "compare", str(a), str(tmp_path / "nope")])
     assert missing.exit_code == 1 and "no summary.json" in missing.output
 
