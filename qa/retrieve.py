@@ -13,16 +13,26 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
 
 from embeddings.encode import Encoder
 from embeddings.index import Filters, Index
 from embeddings.lexical import reference_codes
+from embeddings.load.dateline import full_dates
 from qa.types import Passage
 
 # BM25's share of the fused score, dense similarity has the rest. Dense still lifts paraphrased questions
 # that share few words with the passage; a larger dense share let near-identical similarities among
 # look-alike releases override what the names, dates and places in the question match.
 LEXICAL_WEIGHT = 0.7
+# Releases report an event on its day or a day or two later ("killed yesterday", "arrested Thursday"), and
+# their text rarely repeats the date. A question that names a date ("the operation in Khost province on
+# June 29, 2012") is therefore also searched (BM25) among the releases dated from that day to
+# EVENT_REPORT_DAYS after it, and that list joins the fusion with DATE_WEIGHT.
+EVENT_REPORT_DAYS = 2
+DATE_WEIGHT = 0.3
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -64,6 +74,7 @@ class Retriever:
             dense_hits = self.index.dense_search(vector, n, allowed)
             timings["dense"] = time.perf_counter() - t0
         exact_hits: list[tuple[int, float]] = []
+        dated_hits: list[tuple[int, float]] = []
         if self.config.lexical:
             t0 = time.perf_counter()
             lexical = self.index.lexical()
@@ -71,15 +82,31 @@ class Retriever:
             codes = reference_codes(query)
             if codes:
                 exact_hits = lexical.search_tokens(codes, n, allowed)
+            dated = self._reported_on(query, allowed)
+            if dated is not None and len(dated):
+                dated_hits = lexical.search(query, n, dated)
             timings["lexical"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        fused = fuse([dense_hits, lexical_hits], [1.0 - LEXICAL_WEIGHT, LEXICAL_WEIGHT], depth=n)
+        fused = fuse(
+            [dense_hits, lexical_hits, dated_hits], [1.0 - LEXICAL_WEIGHT, LEXICAL_WEIGHT, DATE_WEIGHT], depth=n
+        )
         if exact_hits:
             fused = quoting_first(fused, exact_hits)
         passages = self._passages(fused, dict(dense_hits), dict(lexical_hits), k)
         timings["fuse"] = time.perf_counter() - t0
         return Retrieval(passages, timings)
+
+    def _reported_on(self, query: str, allowed: np.ndarray | None) -> np.ndarray | None:
+        """Chunks of releases dated on a date the question names or up to EVENT_REPORT_DAYS after it."""
+        dates = full_dates(query)[:3]
+        if not dates:
+            return None
+        windows = [
+            self.index.allowed_chunk_ids(Filters(since=d, until=d + timedelta(days=EVENT_REPORT_DAYS))) for d in dates
+        ]
+        ids = np.unique(np.concatenate(windows))
+        return ids if allowed is None else np.intersect1d(ids, allowed)
 
     def _passages(
         self, fused: list[tuple[int, float]], dense: dict[int, float], lexical: dict[int, float], k: int

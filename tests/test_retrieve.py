@@ -97,3 +97,48 @@ def test_passages_quoting_the_code_go_first_in_fused_order() -> None:
     fused = [(1, 0.9), (2, 0.8), (3, 0.5), (4, 0.4)]
     ranked = [item for item, _ in quoting_first(fused, [(4, 3.0), (3, 2.0), (7, 1.0)])]
     assert ranked == [3, 4, 7, 1, 2]
+
+
+def test_a_date_in_the_question_finds_the_release_reporting_that_day(tmp_path, encoder) -> None:
+    import json
+
+    from embeddings.index import Index
+    from embeddings.ingest import Ingestor
+
+    # Look-alike releases: only the release date tells which operation the question means.
+    days = [date(2012, 6, 2), date(2012, 6, 14), date(2012, 6, 30), date(2012, 7, 9), date(2012, 7, 21)]
+    groups = ["Taliban", "Haqqani", "Haqqani", "Taliban", "Taliban"]
+    corpus = tmp_path / "ops.jsonl"
+    corpus.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "id": f"op-{n}",
+                    "title": "Security operation in Khost province",
+                    "date": day.isoformat(),
+                    "body": f"An Afghan and coalition security force arrested a {group} leader during an "
+                    "operation in Khost district, Khost province, yesterday. The leader coordinated attacks.",
+                }
+            )
+            for n, (day, group) in enumerate(zip(days, groups, strict=True))
+        )
+    )
+    index = Index.open(tmp_path / "index", encoder.name, encoder.dim)
+    try:
+        assert Ingestor(index, encoder).ingest_paths([corpus]).added == 5
+        retriever = Retriever(index, encoder)
+        question = "Which insurgent group was targeted in the operation in Khost province on June 29, 2012?"
+        assert retriever.search(question, 3).passages[0].release_id == "op-2"
+        assert retriever.search("the Khost province operation of 2012-07-20", 3).passages[0].release_id == "op-4"
+        # A date no release reports still gets the ordinary ranking.
+        assert retriever.search("Khost province operation on January 5, 2011", 3).passages
+    finally:
+        index.close()
+
+
+def test_full_dates_are_every_complete_date_once() -> None:
+    from embeddings.load.dateline import full_dates
+
+    text = "On June 29, 2012 and 2012-07-01 (not June 2012, not 07/01), then Jun. 29, 2012 again."
+    assert full_dates(text) == [date(2012, 6, 29), date(2012, 7, 1)]
+    assert full_dates("no dates here, only 2012") == []

@@ -54,6 +54,17 @@ def _first_full_date(text: str) -> tuple[int, date] | None:
     return min(found, key=lambda f: f[0]) if found else None
 
 
+def full_dates(text: str) -> list[date]:
+    """Every complete date written in the text (month name or ISO form), in order of appearance, once each."""
+    found: list[tuple[int, date]] = []
+    for pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            d = _build(m["year"], m["month"], m["day"])
+            if d is not None:
+                found.append((m.start(), d))
+    return list(dict.fromkeys(d for _, d in sorted(found, key=lambda f: f[0])))
+
+
 def parse_dateline(text: str) -> date | None:
     """The first complete date in the first DATELINE_CHARS characters, where datelines live.
 
