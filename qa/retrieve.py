@@ -42,6 +42,7 @@ class RetrievalConfig:
     dense: bool = True
     lexical: bool = True
     duplicate_jaccard: float = 0.8  # word-trigram overlap above which two passages count as one
+    code_scope: bool = True  # a question quoting a reference code gets only the releases quoting it
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class Retriever:
         if exact_hits:
             fused = quoting_first(fused, exact_hits)
         passages = self._passages(fused, dict(dense_hits), dict(lexical_hits), k)
+        if exact_hits and self.config.code_scope:
+            passages = quoting_releases_only(passages, {chunk_id for chunk_id, _ in exact_hits})
         timings["fuse"] = time.perf_counter() - t0
         return Retrieval(passages, timings)
 
@@ -186,6 +189,17 @@ def quoting_first(fused: list[tuple[int, float]], quoting: list[tuple[int, float
     for item, _ in quoting:
         scores[item] = 1.0 + scores.get(item, 0.0)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def quoting_releases_only(passages: list[Passage], quoting: set[int]) -> list[Passage]:
+    """The passages of releases that quote the question's reference code, when any of them does.
+
+    "According to press release 2011-08-S-031, in which province..." is about that release alone; other
+    passages (look-alike operations elsewhere) only give a small model a wrong place to copy from. Passages
+    come from the first k, so a release that quotes the code but did not rank stays out, as before.
+    """
+    releases = {p.release_id for p in passages if p.chunk_id in quoting}
+    return [p for p in passages if p.release_id in releases] if releases else passages
 
 
 def _trigrams(text: str) -> set[tuple[str, ...]]:

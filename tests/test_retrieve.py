@@ -142,3 +142,23 @@ def test_full_dates_are_every_complete_date_once() -> None:
     text = "On June 29, 2012 and 2012-07-01 (not June 2012, not 07/01), then Jun. 29, 2012 again."
     assert full_dates(text) == [date(2012, 6, 29), date(2012, 7, 1)]
     assert full_dates("no dates here, only 2012") == []
+
+
+def test_a_quoted_code_keeps_only_the_releases_quoting_it() -> None:
+    from qa.retrieve import quoting_releases_only
+    from qa.types import Passage
+
+    def passage(chunk_id: int, release_id: str) -> Passage:
+        return Passage(chunk_id, release_id, "t", None, None, None, "text", 0, 4, 1.0, None, None)
+
+    passages = [passage(1, "a"), passage(2, "b"), passage(3, "a"), passage(4, "c")]
+    # Chunk 1 quotes the code: release a's other passage stays, b and c go.
+    assert [p.chunk_id for p in quoting_releases_only(passages, {1})] == [1, 3]
+    assert [p.chunk_id for p in quoting_releases_only(passages, {2, 4})] == [2, 4]
+    # No shown passage quotes it (the quoting chunk ranked below k): nothing is dropped.
+    assert quoting_releases_only(passages, {99}) == passages
+
+
+def test_a_quoted_code_question_is_answered_from_that_release_alone(engine) -> None:
+    passages = engine.retriever.search("Which night bus routes run under board paper RTA-2023-088?", 6).passages
+    assert passages and {p.release_id for p in passages} == {"rta_fares_2024"}
