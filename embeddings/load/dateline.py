@@ -43,26 +43,24 @@ def _build(year: str, month: str, day: str) -> date | None:
         return None
 
 
-def _first_full_date(text: str) -> tuple[int, date] | None:
+def _dates_at(text: str) -> list[tuple[int, date]]:
+    """(offset, date) of every complete date in the text, in no particular order."""
     found: list[tuple[int, date]] = []
     for pattern in _PATTERNS:
         for m in pattern.finditer(text):
             d = _build(m["year"], m["month"], m["day"])
             if d is not None:
                 found.append((m.start(), d))
-                break  # later matches of the same pattern cannot start earlier
-    return min(found, key=lambda f: f[0]) if found else None
+    return found
+
+
+def _first_full_date(text: str) -> tuple[int, date] | None:
+    return min(_dates_at(text), key=lambda f: f[0], default=None)
 
 
 def full_dates(text: str) -> list[date]:
     """Every complete date written in the text (month name or ISO form), in order of appearance, once each."""
-    found: list[tuple[int, date]] = []
-    for pattern in _PATTERNS:
-        for m in pattern.finditer(text):
-            d = _build(m["year"], m["month"], m["day"])
-            if d is not None:
-                found.append((m.start(), d))
-    return list(dict.fromkeys(d for _, d in sorted(found, key=lambda f: f[0])))
+    return list(dict.fromkeys(d for _, d in sorted(_dates_at(text), key=lambda f: f[0])))
 
 
 def parse_dateline(text: str) -> date | None:
