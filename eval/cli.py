@@ -100,7 +100,7 @@ def qa(
     items = select(gold_set.items, sample, seed, types=types, limit=limit)
     if types and not items:
         known = sorted({i.type for i in gold_set.items if i.type})
-        raise _fail(f"no gold question has type {', '.join(types or [])}; the types in {gold} are {', '.join(known)}")
+        raise _fail(f"no gold question has type {', '.join(types)}; the types in {gold} are {', '.join(known)}")
     settings = get_settings()
     model_name = model or settings.model
     options = QAOptions(model=model_name, top_k=top_k, max_new_tokens=max_new_tokens, retrieval_only=retrieval_only)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from embeddings.chunk import split_sentences
+from embeddings.load.dateline import MONTH
 from qa.types import Passage
 
 Message = dict[str, str]
@@ -125,7 +126,7 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 # by a capitalised word is likely a name ("Sunday Times").
 _WEEKDAY = re.compile(
     r"\b(?P<day>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
-    r"(?!,?\s+(?:\(|\d|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d))(?!\s+[A-Z])"
+    rf"(?!,?\s+(?:\(|\d|{MONTH}\s*\d))(?!\s+[A-Z])"
 )
 # "will be sentenced Tuesday", "next Friday": a weekday ahead of the release, which cannot be resolved
 # safely from the release date alone.
