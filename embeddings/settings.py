@@ -19,8 +19,8 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     max_upload_bytes: int = 50 * 1024 * 1024
     threads: int | None = None  # torch threads; None lets torch decide
-    # Int8 MLP weights for the answer model on a CPU (PRESSQA_QUANTIZE=true): answers ~1.4x sooner, but
-    # off by default until it matches float32 on more than 15 dev questions (see qa/generate.py).
+    # Int8 MLP weights for the answer model on a CPU (PRESSQA_QUANTIZE=true): answers ~15% sooner, but
+    # off by default because it answered 3 fewer of the 68 answerable DOJ dev questions (see qa/generate.py).
     quantize: bool = False
 
 
