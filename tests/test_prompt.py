@@ -83,3 +83,25 @@ def test_weekdays_are_the_last_such_day_on_or_before_the_release() -> None:
     ]
     for text in unchanged:
         assert with_resolved_days(text, saturday) == text
+
+
+def test_a_name_the_passages_spell_otherwise_takes_their_spelling() -> None:
+    from qa.prompt import with_passage_spellings
+
+    passages = ["In Zurmat district, Paktiya province, a force detained two suspected insurgents."]
+    question = "How many insurgents were detained in Paktya province on October 5, 2011?"
+    assert with_passage_spellings(question, passages) == question.replace("Paktya", "Paktiya")
+    # A name the passages contain, or one with no close spelling there, is left as asked.
+    assert with_passage_spellings("Who was detained in Zurmat?", passages) == "Who was detained in Zurmat?"
+    assert with_passage_spellings("What happened in Kandahar?", ["Molla Alam Kalay near Kandalay."]) == (
+        "What happened in Kandahar?"
+    )
+    assert with_passage_spellings("Was Pakistan involved?", passages) == "Was Pakistan involved?"
+
+
+def test_the_answer_prompt_asks_with_the_passages_spelling(engine) -> None:
+    passages = engine.retriever.search(QUESTION, 6).passages
+    misspelt = QUESTION.replace("Millbrook", "Milbrook")
+    prompt = answer_messages(misspelt, passages)[-1]["content"]
+    assert f"Question: {QUESTION}" in prompt
+    assert ANSWER in prompt, "the trimmed view matched the question's words in the passages' spelling"
