@@ -332,14 +332,29 @@ class Encoder:
             modes[0] if len(modes) == 1 else "", "unsupported"
         )
 
+    def _model_files(self) -> list[Path]:
+        return sorted(p for p in self.model_path.rglob("*") if p.is_file() and not p.name.startswith("."))
+
     def _fingerprint(self) -> dict[str, object]:
-        """What the cached export was made from: a changed model or recipe rebuilds it."""
-        files = sorted(p for p in self.model_path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        """What the cached export was made from: a changed model or recipe rebuilds it. Sizes and
+        modification times are the quick check; _contents settles a mismatch."""
         digest = hashlib.sha256()
-        for p in files:
+        for p in self._model_files():
             stat = p.stat()
             digest.update(f"{p.relative_to(self.model_path)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         return {"recipe": ONNX_RECIPE, "model": self.model_name, "files": digest.hexdigest()}
+
+    def _contents(self) -> str:
+        """A hash of the model files' bytes (~0.3 s for MiniLM). Two installations of the same model (a
+        second virtual environment, a reinstall) have other modification times but share the user's
+        cache; without this each would rebuild the export the other made (~30 s)."""
+        digest = hashlib.sha256()
+        for p in self._model_files():
+            digest.update(f"{p.relative_to(self.model_path)}\0".encode())
+            with p.open("rb") as f:
+                while block := f.read(1 << 20):
+                    digest.update(block)
+        return digest.hexdigest()
 
     def _cached_export(self) -> Path | None:
         folder = self.cache_dir
@@ -347,9 +362,15 @@ class Encoder:
             meta = _read_json(folder / META_FILE)
         except (OSError, ValueError):
             return None
-        if meta.get("fingerprint") != self._fingerprint() or not (folder / ONNX_FILE).is_file():
+        if not (folder / ONNX_FILE).is_file():
             return None
-        return folder / ONNX_FILE
+        made_from, now = meta.get("fingerprint") or {}, self._fingerprint()
+        if made_from == now:
+            return folder / ONNX_FILE
+        same_recipe = {k: made_from.get(k) for k in ("recipe", "model")} == {k: now[k] for k in ("recipe", "model")}
+        if same_recipe and meta.get("contents") == self._contents():
+            return folder / ONNX_FILE
+        return None
 
     @cached_property
     def _session(self):  # onnxruntime is imported lazily
@@ -407,7 +428,8 @@ class Encoder:
             self._export_float(float_path)
             _quantize(float_path, tmp / ONNX_FILE)
             float_path.unlink()
-            (tmp / META_FILE).write_text(json.dumps({"fingerprint": self._fingerprint()}, indent=1))
+            meta = {"fingerprint": self._fingerprint(), "contents": self._contents()}
+            (tmp / META_FILE).write_text(json.dumps(meta, indent=1))
             if final.exists():  # stale (another recipe or model): set it aside, then replace it
                 old = final.with_name(f".{final.name}-old-{os.getpid()}")
                 with contextlib.suppress(OSError):

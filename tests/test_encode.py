@@ -105,6 +105,22 @@ def test_export_is_cached(onnx_encoder: Encoder, cache_dir: Path, capfd: pytest.
     assert [p.name for p in cache_dir.iterdir()] == [model_file.parent.name]  # no temporary folders left
 
 
+def test_a_second_installation_of_the_model_reuses_the_export(
+    onnx_encoder: Encoder, cache_dir: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    model_file = onnx_encoder.cache_dir / "model_int8.onnx"
+    before = model_file.stat().st_mtime_ns
+    # A copy has the same bytes but new modification times, like another virtual environment's install.
+    copy = shutil.copytree(onnx_encoder.model_path, tmp_path / "model", copy_function=shutil.copy)
+    other = Encoder(model_path=copy, name=DEFAULT_MODEL_NAME, backend="onnx-int8", cache_dir=cache_dir)
+    assert other.cache_dir == onnx_encoder.cache_dir
+    np.testing.assert_allclose(other.encode_query("bridge repairs"), onnx_encoder.encode_query("bridge repairs"))
+    assert "preparing" not in capfd.readouterr().err
+    assert model_file.stat().st_mtime_ns == before
+
+
 @needs_onnx
 def test_for_index_picks_the_backend_that_built_it(cache_dir: Path) -> None:
     assert Encoder.for_index(DEFAULT_MODEL_NAME, cache_dir=cache_dir).backend == "torch"
