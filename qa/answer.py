@@ -12,9 +12,9 @@ from embeddings.chunk import split_sentences
 from qa.generate import Generator
 from qa.prompt import NOT_FOUND, answer_messages
 from qa.types import Answer, Citation, Passage
+from qa.words import words
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_WORD = re.compile(r"[a-z0-9]+")
 _REFUSALS = re.compile(
     r"do(?:es)? not say|not found|(?:passages?|releases?|text|context)s? (?:do(?:es)? not|don't|doesn't) "
     r"(?:contain|say|mention|provide|include|specify|state)|no (?:information|mention)|"
@@ -110,14 +110,14 @@ def _drop_invalid_markers(text: str, count: int) -> str:
 
 
 def _content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP_WORDS}
+    return {w for w in words(text) if w not in _STOP_WORDS}
 
 
 def _best_supporting(answer: str, passages: Sequence[Passage]) -> int | None:
-    words = _content_words(_MARKER.sub("", answer))
-    if not words:
+    wanted = _content_words(_MARKER.sub("", answer))
+    if not wanted:
         return None
-    overlaps = [len(words & _content_words(p.text)) / len(words) for p in passages]
+    overlaps = [len(wanted & _content_words(p.text)) / len(wanted) for p in passages]
     best = max(range(len(passages)), key=lambda i: overlaps[i])
     return best + 1 if overlaps[best] >= 0.3 else None
 
@@ -129,8 +129,8 @@ def _citation(n: int, passage: Passage, question: str, answer: str) -> Citation:
     best_start, best_end, best_score = passage.start, passage.end, -1.0
     for span in split_sentences(passage.text):
         sentence = passage.text[span.start : span.end]
-        words = _content_words(sentence)
-        score = 2 * len(answer_words & words) + len(question_words & words)
+        terms = _content_words(sentence)
+        score = 2 * len(answer_words & terms) + len(question_words & terms)
         if sentence.strip() == passage.title.strip():
             score -= 0.5  # the headline repeats the facts; the sentence that states them is the evidence
         if score > best_score:

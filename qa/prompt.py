@@ -12,6 +12,7 @@ from typing import Literal
 from embeddings.chunk import split_sentences
 from embeddings.load.dateline import MONTH
 from qa.types import Passage
+from qa.words import words
 
 Message = dict[str, str]
 SummaryLength = Literal["short", "bullets", "detailed"]
@@ -64,7 +65,6 @@ WHOLE_FROM_TOP_RELEASE = 2
 # A lone matching sentence can be a bare heading line ("2011-09-S-035"); the words after it carry the facts.
 MIN_EXCERPT_WORDS = 20
 ELLIPSIS = "…"
-_WORD = re.compile(r"[a-z0-9]+")
 _STOP_WORDS = frozenset(
     """a an the of to in on at by for with from and or but is are was were be been being did does do done
     has have had what which who whom whose when where why how that this these those it its as into about
@@ -75,7 +75,7 @@ _STOP_WORDS = frozenset(
 
 def _terms(text: str) -> set[str]:
     """Content words cut to five letters, a crude stem ("sentenced" and "sentencing" agree); numbers whole."""
-    return {w if w.isdigit() else w[:5] for w in _WORD.findall(text.lower()) if w not in _STOP_WORDS}
+    return {w if w.isdigit() else w[:5] for w in words(text) if w not in _STOP_WORDS}
 
 
 def passage_views(question: str, passages: Sequence[Passage]) -> list[str]:
@@ -106,10 +106,10 @@ def passage_views(question: str, passages: Sequence[Passage]) -> list[str]:
             continue
         fresh = [i for i, s in enumerate(group) if (passage.release_id, s) not in shown] or list(range(len(group)))
         best = max(fresh, key=lambda i: sum(weight[t] for t in wanted & terms[i]))  # ties: the earliest
-        last, words = best, len(group[best].split())
-        while words < MIN_EXCERPT_WORDS and last + 1 < len(group):
+        last, count = best, len(group[best].split())
+        while count < MIN_EXCERPT_WORDS and last + 1 < len(group):
             last += 1
-            words += len(group[last].split())
+            count += len(group[last].split())
         shown.update((passage.release_id, s) for s in group[best : last + 1])
         head = [ELLIPSIS] if best > 0 else []
         tail = [ELLIPSIS] if last < len(group) - 1 else []
@@ -172,7 +172,7 @@ _NAME = re.compile(r"\b[A-Z][a-z]{3,}\b")
 
 def with_passage_spellings(question: str, texts: Sequence[str]) -> str:
     """ "in Paktya province" -> "in Paktiya province" when the passages spell it only that way."""
-    seen = {w.lower() for text in texts for w in re.findall(r"[A-Za-z]+", text)}
+    seen = {w for text in texts for w in words(text)}
     names = {w for text in texts for w in _NAME.findall(text)}
 
     def respell(match: re.Match[str]) -> str:

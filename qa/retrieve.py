@@ -10,7 +10,6 @@ published twice) are collapsed so the top-k shows k different things.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +21,7 @@ from embeddings.index import Filters, Index
 from embeddings.lexical import reference_codes
 from embeddings.load.dateline import full_dates
 from qa.types import Passage
+from qa.words import words
 
 # BM25's share of the fused score, dense similarity has the rest. Dense still lifts paraphrased questions
 # that share few words with the passage; a larger dense share let near-identical similarities among
@@ -33,7 +33,6 @@ LEXICAL_WEIGHT = 0.7
 # EVENT_REPORT_DAYS after it, and that list joins the fusion with DATE_WEIGHT.
 EVENT_REPORT_DAYS = 2
 DATE_WEIGHT = 0.3
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -203,8 +202,8 @@ def quoting_releases_only(passages: list[Passage], quoting: set[int]) -> list[Pa
 
 
 def _trigrams(text: str) -> set[tuple[str, ...]]:
-    words = _WORD.findall(text.lower())
-    return {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
+    found = words(text)
+    return {tuple(found[i : i + 3]) for i in range(max(len(found) - 2, 1))}
 
 
 def _jaccard(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
