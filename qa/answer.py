@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from embeddings.chunk import split_sentences
 from qa.generate import Generator
+from qa.grounding import missing_names
 from qa.prompt import NOT_FOUND, answer_messages
 from qa.types import Answer, Citation, Passage
 from qa.words import words
@@ -24,8 +25,12 @@ _REFUSALS = re.compile(
 _STOP_WORDS = frozenset("the a an of to in and or for on at by with was were is are be did does do what who".split())
 
 
-def not_found_text(question: str) -> str:
+def not_found_text(question: str, missing: Sequence[str] = ()) -> str:
+    """The refusal shown to users; `missing`: names of the question that no retrieved passage mentions."""
     q = question.strip().rstrip("?").strip()
+    if missing:
+        names = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} or {missing[-1]}"
+        return f'The indexed releases do not say. No passage I found mentions {names}, so nothing answers "{q}".'
     return f'The indexed releases do not say. I found nothing that answers "{q}".'
 
 
@@ -57,6 +62,12 @@ class AnswerStream:
         started = time.perf_counter()
         if not self.passages or self.generator is None:
             text = not_found_text(self.question)
+            self.answer = Answer(text, False, (), tuple(self.passages), self.question, timings)
+            yield text
+            return
+        if missing := missing_names(self.question, self.passages):
+            # Passages about someone else: a small model would answer from them anyway.
+            text = not_found_text(self.question, missing)
             self.answer = Answer(text, False, (), tuple(self.passages), self.question, timings)
             yield text
             return
