@@ -160,12 +160,11 @@ def with_resolved_days(text: str, released: date | None) -> str:
     return _WEEKDAY.sub(resolve_weekday, _RELATIVE_DAYS.sub(resolve, text))
 
 
-# Place names are transliterated many ways ("Paktya"/"Paktiya", "Kunar"/"Konar", "Qadhafi"/"Gaddafi").
-# A small model told to use only the passages refuses when the question's spelling is not in them, so
-# a capitalised question word that no passage contains is swapped for the passages' closest spelling.
-# Same first letter and a similarity ratio of at least SPELLING_RATIO keep "Kandahar" from becoming
-# "Kandalay" (0.75); on the ISAF dev questions this leaves 16 of 664 with a different spelling, all
-# of them names of provinces.
+# Place names are transliterated many ways ("Paktya"/"Paktiya", "Kunar"/"Konar"): 16 of the 664 ISAF
+# dev questions spell a province otherwise than their release. A small model told to use only the
+# passages may refuse over that, so a capitalised question word that no passage contains is swapped for
+# the passages' closest spelling. Same first letter and a similarity ratio of at least SPELLING_RATIO
+# keep "Kandahar" from becoming "Kandalay" (0.75).
 SPELLING_RATIO = 0.8
 _NAME = re.compile(r"\b[A-Z][a-z]{3,}\b")
 
