@@ -15,13 +15,13 @@ import unicodedata
 from collections.abc import Sequence
 
 from embeddings.load.dateline import MONTH
-from qa.prompt import with_passage_spellings
+from qa.prompt import WEEKDAYS, with_passage_spellings
 from qa.types import Passage
 
 # Capitalised words, with their hyphenated or apostrophe'd parts: "Kowalczyk-Bey", "O'Neil", "Miami's".
 _NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:['’-][A-Za-z]+)*")
 _POSSESSIVE = re.compile(r"['’]s?$")
-_NOT_NAMES = re.compile(rf"^(?:{MONTH}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
+_NOT_NAMES = re.compile(rf"^(?:{MONTH}|{'|'.join(WEEKDAYS)})$")
 # One missing name word can be a paraphrase ("Guyanese" for Guyana, "CEO"); two, or one that is a
 # double-barrelled ("Threlkeld-Ames") or inner-capital ("TerraCore") name, are an absent person or company.
 _DISTINCTIVE = re.compile(r"^(?:[A-Z][a-z]+-[A-Z][A-Za-z]+|[A-Z][a-z]+[A-Z][A-Za-z]*)$")

@@ -122,11 +122,11 @@ def passage_views(question: str, passages: Sequence[Passage]) -> list[str]:
 # spells the day out.
 _RELATIVE_DAYS = re.compile(r"\b(yesterday|last night|today|this morning|earlier today|tonight)\b", re.IGNORECASE)
 _DAY_OFFSET = {"yesterday": -1, "last night": -1}
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")  # date.weekday() order
 # A weekday already followed by its date ("Tuesday, April 10") needs nothing, and one followed straight
 # by a capitalised word is likely a name ("Sunday Times").
 _WEEKDAY = re.compile(
-    r"\b(?P<day>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+    rf"\b(?P<day>{'|'.join(WEEKDAYS)})\b"
     rf"(?!,?\s+(?:\(|\d|{MONTH}\s*\d))(?!\s+[A-Z])"
 )
 # "will be sentenced Tuesday", "next Friday": a weekday ahead of the release, which cannot be resolved
@@ -154,7 +154,7 @@ def with_resolved_days(text: str, released: date | None) -> str:
     def resolve_weekday(match: re.Match[str]) -> str:
         if _FUTURE.search(text, max(0, match.start() - 60), match.start()):
             return match.group(0)
-        back = (released.weekday() - _WEEKDAYS.index(match.group("day").lower())) % 7
+        back = (released.weekday() - WEEKDAYS.index(match.group("day"))) % 7
         return f"{match.group(0)} ({_spelled(released - timedelta(days=back))})"
 
     return _WEEKDAY.sub(resolve_weekday, _RELATIVE_DAYS.sub(resolve, text))
