@@ -15,7 +15,9 @@ class Settings(BaseSettings):
     index: Path = Field(default_factory=lambda: Path(user_data_dir("pressqa")) / "index")
     cache: Path = Field(default_factory=lambda: Path(user_cache_dir("pressqa")))
     model: str = "qwen2.5-0.5b"
-    top_k: int = 6
+    top_k: int = 6  # passages shown to the answer model
+    max_new_tokens: int = 200  # answer length cap, in tokens
+    max_releases: int = 6  # releases a topic summary draws on
     max_question_chars: int = 2000
     max_upload_bytes: int = 50 * 1024 * 1024
     threads: int | None = None  # torch threads; None lets torch decide
