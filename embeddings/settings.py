@@ -21,8 +21,11 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     max_upload_bytes: int = 50 * 1024 * 1024
     threads: int | None = None  # torch threads; None lets torch decide
-    # Int8 MLP weights for the answer model on a CPU (PRESSQA_QUANTIZE=true): answers ~15% sooner, but
-    # off by default because it answered 3 fewer of the 68 answerable DOJ dev questions (see qa/generate.py).
+    # Int8 MLP weights for the answer model (PRESSQA_QUANTIZE=true). The same on every CPU: the model loads
+    # in float32 (the int8 kernels take float32 activations), even where bfloat16 would otherwise be chosen,
+    # and its MLP gate/up projections get int8 weights. On the AVX2 EPYC answers come ~15% sooner than
+    # float32, but it is off by default: it answered 3 fewer of the 68 answerable DOJ dev questions (see
+    # qa/generate.py choose_weights).
     quantize: bool = False
 
 

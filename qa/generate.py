@@ -8,9 +8,11 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from embeddings import hardware
 from qa.models import REGISTRY, ModelError, resolve_model
 
 if TYPE_CHECKING:
@@ -26,24 +28,54 @@ MAX_CONTEXT = 8192
 _END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end|>", "<end_of_turn>")
 
 
-def _native_bf16() -> bool:
-    """Whether the CPU computes in bfloat16 natively (AVX512-BF16 or AMX).
+def best_dtype() -> torch.dtype:
+    """bfloat16 where the CPU computes in it natively (AVX512-BF16 or AMX), float32 elsewhere.
 
     Without it (AVX2-only machines) torch emulates bfloat16 matmuls. Measured on a 2-core AVX2 EPYC with
     Qwen2.5-0.5B: prompt processing 3-4x slower than float32, per-token decoding no faster. So float32
     wins there despite twice the memory; the cache stays bfloat16 on disk and is upcast while loading.
     """
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def best_dtype() -> torch.dtype:
     import torch
 
-    return torch.bfloat16 if _native_bf16() else torch.float32
+    return torch.bfloat16 if hardware.cpu().native_bf16 else torch.float32
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """How the answer model's weights are held in memory: a dtype, and whether the MLP is int8."""
+
+    dtype: torch.dtype
+    int8_mlp: bool = False
+
+    def describe(self) -> str:
+        return "float32, int8 MLP weights" if self.int8_mlp else str(self.dtype)
+
+
+def choose_weights(dtype: torch.dtype | None = None, quantize: bool = False) -> Weights:
+    """The one place the answer model's weights are chosen; ``dtype`` None picks the CPU's fastest.
+
+    ``quantize`` means the same on every CPU: float32 weights with int8 MLP gate/up projections (see
+    quantize_linear_layers), because torch's int8 kernels take float32 activations. So it also loads in
+    float32 where the CPU would otherwise get bfloat16, and a caller asking for another dtype with it is
+    refused rather than silently given something else.
+    """
+    import torch
+
+    if not quantize:
+        return Weights(dtype or best_dtype())
+    if dtype is not None and dtype != torch.float32:
+        raise ModelError(
+            f"quantize=True loads the model in float32 with int8 MLP weights; it cannot be combined with {dtype}"
+        )
+    return Weights(torch.float32, int8_mlp=True)
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        # Process-wide in torch: the last caller's value wins for every model.
+        torch.set_num_threads(threads)
 
 
 # Linear layers worth quantising: the MLP's gate and up projections hold half the weights, and their
@@ -104,24 +136,13 @@ class Generator:
 
     @classmethod
     def load(
-        cls,
-        name_or_path: str,
-        cache_dir: Path,
-        threads: int | None = None,
-        dtype: torch.dtype | None = None,
-        quantize: bool = False,
+        cls, name_or_path: str, cache_dir: Path, weights: Weights | None = None, threads: int | None = None
     ) -> Generator:
-        """Load a registry model or local model directory; ``dtype`` None picks the CPU's fastest.
-
-        ``quantize`` turns the MLP's float32 weights into int8 (see quantize_linear_layers); models loaded
-        in another dtype are left as they are, since the int8 kernels take float32 activations.
-        """
-        import torch
+        """Load a registry model or local model directory with ``weights`` (None: choose_weights())."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        if threads:
-            # Process-wide in torch: the last caller's value wins for every model.
-            torch.set_num_threads(threads)
+        weights = weights or choose_weights()
+        _set_threads(threads)
         path = resolve_model(name_or_path, Path(cache_dir))
         start = time.perf_counter()
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -129,17 +150,17 @@ class Generator:
             raise ModelError(f"{name_or_path}: tokenizer has no chat template; use an instruct/chat model")
         model = AutoModelForCausalLM.from_pretrained(
             path,
-            dtype=dtype or best_dtype(),
+            dtype=weights.dtype,
             # sdpa: measured ~20% faster prompt processing than "eager" attention here.
             attn_implementation="sdpa",
             local_files_only=True,
         )
         model.eval()
-        kind = str(model.dtype)
-        if quantize and model.dtype == torch.float32 and model.device.type == "cpu":
+        if weights.int8_mlp:
             model = quantize_linear_layers(model)
-            kind = "float32, int8 MLP weights"
-        logger.info("loaded %s from %s (%s) in %.1f s", name_or_path, path, kind, time.perf_counter() - start)
+        logger.info(
+            "loaded %s from %s (%s) in %.1f s", name_or_path, path, weights.describe(), time.perf_counter() - start
+        )
         return cls(name_or_path, path, model, tokenizer)
 
     def _clean_generation_config(self) -> GenerationConfig:
@@ -255,9 +276,9 @@ _load_locks: dict[str, threading.Lock] = {}
 _registry_lock = threading.Lock()
 
 
-def _model_key(name_or_path: str, quantize: bool) -> str:
+def _model_key(name_or_path: str, weights: Weights) -> str:
     name = name_or_path if name_or_path in REGISTRY else str(Path(name_or_path).expanduser().resolve())
-    return f"{name} (int8)" if quantize else name
+    return f"{name} (int8)" if weights.int8_mlp else name
 
 
 def get_generator(
@@ -267,24 +288,25 @@ def get_generator(
     dtype: torch.dtype | None = None,
     quantize: bool = False,
 ) -> Generator:
-    """The process-wide Generator for a model, loading it on first use (each model is loaded once)."""
-    key = _model_key(name_or_path, quantize)
+    """The process-wide Generator for a model, loading it on first use (each model is loaded once).
+
+    ``dtype`` and ``quantize`` go through choose_weights(); ``dtype`` only matters for the first load.
+    """
+    weights = choose_weights(dtype, quantize)
+    key = _model_key(name_or_path, weights)
     with _registry_lock:
         generator = _generators.get(key)
         if generator is None:
             lock = _load_locks.setdefault(key, threading.Lock())
     if generator is not None:
-        if threads:
-            import torch
-
-            torch.set_num_threads(threads)
+        _set_threads(threads)
         return generator
     # Per-model lock: concurrent first requests wait for one load, while other models can load meanwhile.
     with lock:
         with _registry_lock:
             generator = _generators.get(key)
         if generator is None:
-            generator = Generator.load(name_or_path, cache_dir, threads, dtype, quantize)
+            generator = Generator.load(name_or_path, cache_dir, weights, threads)
             with _registry_lock:
                 _generators[key] = generator
     return generator

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from embeddings.hardware import AMX_XEON, AVX2_ONLY, pinned_cpu
 from embeddings.settings import Settings
-from qa.generate import QUANTIZED_LAYERS, Generator, get_generator
+from qa.generate import QUANTIZED_LAYERS, Generator, best_dtype, choose_weights, get_generator
 from qa.models import (
     MARKER,
     REGISTRY,
@@ -123,6 +124,31 @@ def test_cache_marker_validation(tmp_path: Path) -> None:
     assert is_complete_cache(entry, sha)
 
 
+@pytest.mark.parametrize(("flags", "native"), [(AVX2_ONLY, "float32"), (AMX_XEON, "bfloat16")])
+def test_weights_follow_the_cpu_but_int8_means_float32_on_both(flags: tuple[str, ...], native: str) -> None:
+    import torch
+
+    with pinned_cpu(*flags):
+        assert best_dtype() == getattr(torch, native)
+        plain = choose_weights()
+        assert plain.dtype == getattr(torch, native) and not plain.int8_mlp
+        assert plain.describe() == f"torch.{native}"
+        int8 = choose_weights(quantize=True)
+        assert int8.dtype == torch.float32 and int8.int8_mlp
+        assert int8.describe() == "float32, int8 MLP weights"
+        assert choose_weights(torch.float32, quantize=True) == int8
+        assert choose_weights(torch.float16).dtype == torch.float16  # an explicit dtype wins without quantize
+
+
+def test_quantize_with_another_dtype_is_refused() -> None:
+    import torch
+
+    with pytest.raises(ModelError, match=r"float32 with int8 MLP weights; .* torch\.bfloat16"):
+        choose_weights(torch.bfloat16, quantize=True)
+    with pytest.raises(ModelError, match="cannot be combined"):
+        get_generator(DEFAULT, Path("/nonexistent"), dtype=torch.float16, quantize=True)  # before any loading
+
+
 # --- real model ---------------------------------------------------------------------------------------
 
 
@@ -174,15 +200,17 @@ def test_local_directory_is_used_as_is(cache_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_int8_generator_quantises_only_mlp_and_still_answers(cache_dir: Path) -> None:
+    """On every CPU, bfloat16-capable or not: float32 weights with int8 MLP gate/up projections."""
     import torch
 
     int8 = get_generator(DEFAULT, cache_dir, quantize=True)
     try:
-        assert int8 is not get_generator(DEFAULT, cache_dir)  # a separate instance, not the float32 one
+        assert int8 is not get_generator(DEFAULT, cache_dir)  # a separate instance, not the plain one
         dynamic_int8 = torch.ao.nn.quantized.dynamic.Linear
         quantised = {name for name, m in int8.model.named_modules() if isinstance(m, dynamic_int8)}
         assert quantised and all(name.endswith(QUANTIZED_LAYERS) for name in quantised)
         assert isinstance(int8.model.lm_head, torch.nn.Linear)  # kept in float32
+        assert int8.model.lm_head.weight.dtype == torch.float32
         assert "Paris" in int8.complete(FRANCE, max_new_tokens=8)
         numbers = int8.complete(COUNT, max_new_tokens=40)
         assert "1, 2, 3, 4, 5" in numbers
