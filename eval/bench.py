@@ -10,7 +10,6 @@ so the retrieval quality guard (hit@5) means the same thing at every size.
 from __future__ import annotations
 
 import json
-import os
 import random
 import resource
 import shutil
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.encode import Encoder
+from embeddings.hardware import machine_info
 from embeddings.index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, Index
 from embeddings.ingest import Ingestor, IngestReport
 from embeddings.load import LoadError, iter_releases
@@ -294,6 +294,30 @@ def fp32_guard(
 # ------------------------------------------------------------------------------------------ the run
 
 
+def result_header(
+    corpus: Path, gold: Path, releases: int, failed: int, parse_s: float, threads: int | None
+) -> dict[str, Any]:
+    """What bench.json starts as: its inputs, the machine and the commit; the run adds the measures.
+
+    ``threads`` None records torch's own default (torch runs in this process anyway: the baseline, the
+    float32 guard and the answer models all use it).
+    """
+    if threads is None:
+        import torch
+
+        threads = torch.get_num_threads()
+    return {
+        "corpus": str(corpus),
+        "gold": str(gold),
+        "machine": machine_info(threads),
+        "git": git_state(),
+        "releases_loaded": releases,
+        "releases_failed": failed,
+        "parse_s_total": round(parse_s, 2),
+        "sizes": [],
+    }
+
+
 def run_bench(
     corpus: Path,
     sizes: str | Sequence[int],
@@ -328,16 +352,7 @@ def run_bench(
     parse_per_release = parse_s / len(loaded)
     echo(f"{len(releases)} releases parsed in {parse_s:.1f} s ({len(failed)} failed); sizes {size_list}")
 
-    result: dict[str, Any] = {
-        "corpus": str(corpus),
-        "gold": str(gold),
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-        "git": git_state(),
-        "releases_loaded": len(releases),
-        "releases_failed": len(failed),
-        "parse_s_total": round(parse_s, 2),
-        "sizes": [],
-    }
+    result = result_header(corpus, gold, len(releases), len(failed), parse_s, settings.threads)
 
     def save() -> None:
         result["elapsed_s"] = round(time.perf_counter() - started, 1)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from embeddings.hardware import Cpu
 
 
 def _v(value: Any, suffix: str = "") -> str:
@@ -22,52 +25,102 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+# A table column: its header and how a row gives its value, as a dotted path of keys or a function.
+Column = tuple[str, str | Callable[[dict[str, Any]], Any]]
+
+
+def _cell(row: dict[str, Any], how: str | Callable[[dict[str, Any]], Any]) -> str:
+    if callable(how):
+        return _v(how(row))
+    value: Any = row
+    for key in how.split("."):
+        value = value[key]
+    return _v(value)
+
+
+def _columns(columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> str:
+    return _table([header for header, _ in columns], [[_cell(row, how) for _, how in columns] for row in rows])
+
+
+def machine_line(machine: dict[str, Any]) -> str:
+    """The CPU a bench ran on, as embeddings.hardware.machine_info() recorded it."""
+    if "model" not in machine:  # bench.json written before machine_info(): only the CPU count
+        return f"{machine['cpus']} CPUs"
+    flags = frozenset(flag for flag, present in machine.get("flags", {}).items() if present)
+    cpu = Cpu(model=machine["model"], cores=machine["cores"], flags=flags).describe()
+    versions = ", ".join(f"{dist} {machine[dist]}" for dist in ("torch", "onnxruntime") if machine.get(dist))
+    threads = f", {machine['threads']} threads" if machine.get("threads") else ""
+    return f"{cpu}{threads}" + (f" ({versions})" if versions else "")
+
+
+def _part_p50(part: str) -> Callable[[dict[str, Any]], Any]:
+    """The median time of one retrieval step (absent when a run did not time it)."""
+    return lambda row: row["retrieval"]["parts_ms"].get(part, {}).get("p50")
+
+
+_INGESTION: tuple[Column, ...] = (
+    ("releases", "size"),
+    ("chunks", "chunks_in_index"),
+    ("releases/s", "releases_per_s"),
+    ("chunks/s", "chunks_per_s"),
+    ("vs bare encode", lambda r: _v(r.get("pipeline_vs_bare_encode"), "x")),
+    ("parse s", "cumulative.parse_s"),
+    ("chunk s", "cumulative.chunk_s"),
+    ("embed s", "cumulative.embed_s"),
+    ("index s", "cumulative.index_s"),
+    ("re-ingest s", "reingest.seconds"),
+    ("peak RSS MB", "ingest_peak_rss_mb"),
+    ("index MB", lambda r: r["index_bytes"] / 2**20),
+    ("bytes/chunk", "bytes_per_chunk"),
+)
+_RETRIEVAL: tuple[Column, ...] = (
+    ("releases", "size"),
+    ("start → first retrieval s", lambda r: r["startup"].get("to_first_retrieval_s")),
+    ("start → ready with model s", lambda r: r.get("startup_with_model", {}).get("to_ready_with_model_s")),
+    ("start → first answer token s", lambda r: r.get("startup_with_model", {}).get("to_first_answer_token_s")),
+    ("serving RSS MB", lambda r: r.get("startup_with_model", r["startup"]).get("peak_rss_mb")),
+    ("retrieval p50 ms", "retrieval.total_ms.p50"),
+    ("p95 ms", "retrieval.total_ms.p95"),
+    ("embed p50", _part_p50("embed_query")),
+    ("dense p50", _part_p50("dense")),
+    ("BM25 p50", _part_p50("lexical")),
+    ("fusion p50", _part_p50("fuse")),
+    ("hit@5 hybrid", "retrieval.hit_at_5"),
+    ("hit@5 dense", "retrieval_dense_only.hit_at_5"),
+    ("HNSW recall@10", "ann.hnsw_recall_at_10"),
+    ("flat p50 ms", "ann.flat_ms.p50"),
+    ("HNSW p50 ms", "ann.hnsw_ms.p50"),
+)
+_GUARD: tuple[Column, ...] = (
+    ("encoder", lambda g: f"`{g['encoder']}`"),
+    ("chunks/s (whole pipeline)", "chunks_per_s"),
+    ("hit@5 hybrid", "hybrid"),
+    ("hit@5 dense", "dense"),
+)
+_ANSWERS: tuple[Column, ...] = (
+    ("model", "model"),
+    ("load s", "load_s"),
+    ("first token p50 s", "first_token_s.p50"),
+    ("p95 s", "first_token_s.p95"),
+    ("total p50 s", "total_s.p50"),
+    ("p95 s", "total_s.p95"),
+    ("prompt tokens p50", "prompt_tokens.p50"),
+    ("prefill tok/s", "prefill_tokens_per_s"),
+    ("decode tok/s", "decode_tokens_per_s"),
+    ("answer has gold %", "answer_contains_gold"),
+)
+
+
 def bench_markdown(result: dict[str, Any]) -> str:
     parts = [
         f"# pressqa bench\n\nCorpus `{result['corpus']}` ({result['releases_loaded']:,} releases loaded, "
         f"{result['releases_failed']} failed), encoder `{result.get('encoder')}`, "
-        f"{result['machine']['cpus']} CPUs, commit {str(result['git'].get('commit'))[:10]}"
+        f"{machine_line(result['machine'])}, commit {str(result['git'].get('commit'))[:10]}"
         f"{' (dirty)' if result['git'].get('dirty') else ''}; {result.get('elapsed_s', 0) / 60:.1f} min.\n"
     ]
     sizes = result.get("sizes", [])
     parts.append("## Ingestion (cumulative from an empty index)\n")
-    parts.append(
-        _table(
-            [
-                "releases",
-                "chunks",
-                "releases/s",
-                "chunks/s",
-                "vs bare encode",
-                "parse s",
-                "chunk s",
-                "embed s",
-                "index s",
-                "re-ingest s",
-                "peak RSS MB",
-                "index MB",
-                "bytes/chunk",
-            ],
-            [
-                [
-                    _v(r["size"]),
-                    _v(r["chunks_in_index"]),
-                    _v(r["releases_per_s"]),
-                    _v(r["chunks_per_s"]),
-                    _v(r.get("pipeline_vs_bare_encode"), "x"),
-                    _v(r["cumulative"]["parse_s"]),
-                    _v(r["cumulative"]["chunk_s"]),
-                    _v(r["cumulative"]["embed_s"]),
-                    _v(r["cumulative"]["index_s"]),
-                    _v(r["reingest"]["seconds"]),
-                    _v(r["ingest_peak_rss_mb"]),
-                    _v(r["index_bytes"] / 2**20),
-                    _v(r["bytes_per_chunk"]),
-                ]
-                for r in sizes
-            ],
-        )
-    )
+    parts.append(_columns(_INGESTION, sizes))
     baseline = result.get("baseline")
     if baseline:
         parts.append(
@@ -78,49 +131,7 @@ def bench_markdown(result: dict[str, Any]) -> str:
             f"({baseline['pressqa_encoder_chunks_per_s'] / baseline['bare_sentence_transformers_chunks_per_s']:.2f}x)."
         )
     parts.append("\n## Start-up and retrieval\n")
-    parts.append(
-        _table(
-            [
-                "releases",
-                "start → first retrieval s",
-                "start → ready with model s",
-                "start → first answer token s",
-                "serving RSS MB",
-                "retrieval p50 ms",
-                "p95 ms",
-                "embed p50",
-                "dense p50",
-                "BM25 p50",
-                "fusion p50",
-                "hit@5 hybrid",
-                "hit@5 dense",
-                "HNSW recall@10",
-                "flat p50 ms",
-                "HNSW p50 ms",
-            ],
-            [
-                [
-                    _v(r["size"]),
-                    _v(r["startup"].get("to_first_retrieval_s")),
-                    _v(r.get("startup_with_model", {}).get("to_ready_with_model_s")),
-                    _v(r.get("startup_with_model", {}).get("to_first_answer_token_s")),
-                    _v(r.get("startup_with_model", r["startup"]).get("peak_rss_mb")),
-                    _v(r["retrieval"]["total_ms"]["p50"]),
-                    _v(r["retrieval"]["total_ms"]["p95"]),
-                    *[
-                        _v(r["retrieval"]["parts_ms"].get(p, {}).get("p50"))
-                        for p in ("embed_query", "dense", "lexical", "fuse")
-                    ],
-                    _v(r["retrieval"]["hit_at_5"]),
-                    _v(r["retrieval_dense_only"]["hit_at_5"]),
-                    _v(r["ann"]["hnsw_recall_at_10"]),
-                    _v(r["ann"]["flat_ms"]["p50"]),
-                    _v(r["ann"]["hnsw_ms"]["p50"]),
-                ]
-                for r in sizes
-            ],
-        )
-    )
+    parts.append(_columns(_RETRIEVAL, sizes))
     if sizes:
         parts.append(
             f"\nRetrieval over {sizes[0]['retrieval']['questions']} dev questions per size; hit@5 counts "
@@ -129,55 +140,11 @@ def bench_markdown(result: dict[str, Any]) -> str:
     guard = result.get("quality_guard")
     if guard:
         parts.append(f"\n## Quality guard ({guard['releases']:,} releases)\n")
-        parts.append(
-            _table(
-                ["encoder", "chunks/s (whole pipeline)", "hit@5 hybrid", "hit@5 dense"],
-                [
-                    [
-                        f"`{guard[k]['encoder']}`",
-                        _v(guard[k]["chunks_per_s"]),
-                        _v(guard[k]["hybrid"]),
-                        _v(guard[k]["dense"]),
-                    ]
-                    for k in ("fp32", "pressqa")
-                    if k in guard
-                ],
-            )
-        )
+        parts.append(_columns(_GUARD, [guard[k] for k in ("fp32", "pressqa") if k in guard]))
     answers = result.get("answers")
     if answers:
         parts.append(f"\n## Answers (largest index, {answers[0]['questions']} questions each)\n")
-        parts.append(
-            _table(
-                [
-                    "model",
-                    "load s",
-                    "first token p50 s",
-                    "p95 s",
-                    "total p50 s",
-                    "p95 s",
-                    "prompt tokens p50",
-                    "prefill tok/s",
-                    "decode tok/s",
-                    "answer has gold %",
-                ],
-                [
-                    [
-                        a["model"],
-                        _v(a["load_s"]),
-                        _v(a["first_token_s"]["p50"]),
-                        _v(a["first_token_s"]["p95"]),
-                        _v(a["total_s"]["p50"]),
-                        _v(a["total_s"]["p95"]),
-                        _v(a["prompt_tokens"]["p50"]),
-                        _v(a["prefill_tokens_per_s"]),
-                        _v(a["decode_tokens_per_s"]),
-                        _v(a["answer_contains_gold"]),
-                    ]
-                    for a in answers
-                ],
-            )
-        )
+        parts.append(_columns(_ANSWERS, answers))
     return "\n".join(parts) + "\n"
 
 
