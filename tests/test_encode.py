@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from embeddings.encode import DEFAULT_MODEL_NAME, Encoder, TruncationWarning, onnx_available
+from embeddings.encode import DEFAULT_MODEL_NAME, Encoder, TruncationWarning, default_backend, onnx_available
+from embeddings.hardware import AMX_XEON, AVX2_ONLY, pinned_cpu
+from embeddings.onnx_export import OnnxExport
 
 needs_onnx = pytest.mark.skipif(not onnx_available(), reason="onnxruntime is not installed")
 
@@ -142,6 +145,33 @@ def test_auto_falls_back_to_torch_without_onnxruntime(monkeypatch: pytest.Monkey
     with pytest.raises(RuntimeError, match="needs onnxruntime"):
         Encoder.for_index(f"{DEFAULT_MODEL_NAME}#onnx-int8", cache_dir=tmp_path)
     assert not any(tmp_path.iterdir())  # nothing exported
+
+
+@needs_onnx
+@pytest.mark.parametrize("flags", [AVX2_ONLY, AMX_XEON], ids=["avx2", "amx"])
+def test_auto_picks_onnx_int8_on_either_cpu(flags: tuple[str, ...], tmp_path: Path) -> None:
+    """default_backend does not ask the CPU: int8 ONNX is the faster one on both kinds of machine."""
+    with pinned_cpu(*flags):
+        encoder = Encoder(cache_dir=tmp_path)
+        assert encoder.backend == "onnx-int8"
+        assert default_backend(OnnxExport(encoder.model_path, DEFAULT_MODEL_NAME, tmp_path / "x")) == "onnx-int8"
+    assert not any(tmp_path.iterdir())  # choosing exports nothing; the first encode does
+
+
+def test_auto_picks_torch_for_a_model_the_export_cannot_reproduce(tmp_path: Path) -> None:
+    model = tmp_path / "weighted-pooling-model"
+    (model / "1_Pooling").mkdir(parents=True)
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    ]
+    (model / "modules.json").write_text(json.dumps(modules))
+    (model / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_weightedmean_tokens": True}))
+    assert default_backend(OnnxExport(model, str(model), tmp_path / "cache")) == "torch"
+    assert Encoder(model_path=model, cache_dir=tmp_path / "cache").backend == "torch"
+    refusal = "not a plain pooled encoder" if onnx_available() else "needs onnxruntime"
+    with pytest.raises(RuntimeError, match=refusal):
+        Encoder(model_path=model, backend="onnx-int8", cache_dir=tmp_path / "cache")
 
 
 def test_unknown_backend_is_refused() -> None:
