@@ -66,8 +66,9 @@ def default_backend(export: OnnxExport) -> str:
     "onnx-int8" when onnxruntime is installed, the model is a plain mean/CLS-pooled encoder and its
     export can be made (onnx installed) or is cached already; otherwise "torch". It does not ask
     embeddings.hardware, because no CPU this project runs on changes the answer: int8 ONNX was measured
-    faster than torch float32 on the 2-core AVX2 EPYC (~1.9x chunks/s), the machine without int8
-    dot-product instructions, and VNNI/AMX (the Xeon) only widen that.
+    faster than torch float32 on the 2-core AVX2 EPYC, the machine without int8 dot-product instructions
+    (whole ingestion ~1.9x a bare float32 encode's chunks/s, the encoder alone 2.25x; README, Speed),
+    and VNNI/AMX (the Xeon) only widen that.
     """
     if onnx_available() and is_exportable(export.model_path) and (can_export() or export.cached()):
         return ONNX_INT8
