@@ -21,7 +21,8 @@ from embeddings.text.words import BM25_STOP_WORDS, WORD
 # bm25s sets its own logger to DEBUG, which puts "Building index from tokens" into every server log.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:[-./:][a-z0-9]+)*")
+# Words joined by "-", ".", "/" or ":" ("2010-12-s-232", "u.s", "4.5") are one token as well as their words.
+_TOKEN = re.compile(rf"{WORD.pattern}(?:[-./:]{WORD.pattern})*")
 _stemmer = Stemmer.Stemmer("english")
 
 

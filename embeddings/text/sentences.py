@@ -7,7 +7,7 @@ offsets; a caller that wants the text slices it.
 
 SENTENCE_END is the cruder rule for short, clean text that has no offsets to keep: a stop, closing marks,
 white space, then a capital or a digit. Titles (embeddings.load.header) and summary sentences for ROUGE
-(eval.metrics) use it; both were measured with it, so they keep it rather than the splitter.
+(eval.metrics) have always been cut with it; the splitter would retitle releases and move ROUGE scores.
 """
 
 from __future__ import annotations

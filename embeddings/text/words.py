@@ -4,9 +4,9 @@
 (qa.prompt) and duplicate detection (qa.retrieve) share; BM25 (embeddings.lexical) splits its joined tokens
 into the same parts with WORD.
 
-The stop-word lists are one base and two supersets. Each caller's list is the one it was tuned and
-measured with: merging them changes which passage an answer is attributed to, which sentence the prompt
-keeps and how BM25 ranks, so they stay apart, each spelled as the base plus what it adds.
+The stop-word lists are one base and two supersets. Each caller keeps the list it has always used:
+merging them would change which passage an answer is attributed to, which sentences the prompt keeps and
+how BM25 ranks, so they stay apart, each spelled as the base plus what it adds.
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ def words(text: str) -> list[str]:
 
 # Dropped by answer normalisation (eval.normalize) as well as by every list below.
 ARTICLES = frozenset({"a", "an", "the"})
-# The base: articles, prepositions and the forms of "be" and "do" that questions are built from. Answer
-# attribution (qa.answer) drops only these, so that pronouns and "how many" words still count as overlap
-# between an answer and its passage.
+# The base: articles, prepositions, "and"/"or", the forms of "be" and "do", "what" and "who". Answer
+# attribution and citation sentences (qa.answer) drop only these.
 STOP_WORDS = ARTICLES | frozenset("of to in and or for on at by with was were is are be did does do what who".split())
 # Pronouns, auxiliaries and question words both longer lists drop.
 _PRONOUNS_AND_QUESTION_WORDS = frozenset(
@@ -35,8 +34,8 @@ _PRONOUNS_AND_QUESTION_WORDS = frozenset(
 # BM25 (embeddings.lexical): also "if", "them", "will", "would". The index is built with this list, so a
 # change here changes every index's tokens.
 BM25_STOP_WORDS = STOP_WORDS | _PRONOUNS_AND_QUESTION_WORDS | frozenset("if them will would".split())
-# Prompt trimming (qa.prompt): also the reporting verbs and fillers every press release sentence has
-# ("said", "according", "there"), so the sentence kept for a question is picked by its names and numbers.
+# Prompt trimming (qa.prompt): also more function words and the reporting words of press releases
+# ("said", "according"), none of which says which sentence answers a question.
 PROMPT_STOP_WORDS = (
     STOP_WORDS
     | _PRONOUNS_AND_QUESTION_WORDS
