@@ -7,66 +7,16 @@ sentences up to a token budget that leaves room for the title header and the spe
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from embeddings.text.sentences import Span, split_sentences
 from embeddings.types import Chunk, Release
-
-# Words that end in a full stop without ending a sentence; press releases are full of them.
-_ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st mt ft gen lt col maj capt sgt cpl pvt adm cmdr gov sen rep atty supt
-    insp jan feb mar apr jun jul aug sep sept oct nov dec no nos vs etc inc corp co ltd llc bros
-    dept univ assn est approx fig op pp vol u.s u.k u.n e.g i.e a.m p.m d.c n.y l.a""".split()
-)
-# A stop then white space; or a stop glued to the next sentence, as scraped pages lose the space after
-# a paragraph ("... New Jersey.Livingston was ..."): two lower-case letters before it, so "U.S." stays.
-_BOUNDARY = re.compile(r"[.!?][\"')\]]*\s+|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|\n\s*")
-_WORD_BEFORE = re.compile(r"([\w.]+)[.!?][\"')\]]*\s*$")
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    start: int
-    end: int
 
 
 class Tokenizer(Protocol):
     def __call__(self, text: str, **kwargs: object) -> dict: ...
-
-
-def split_sentences(text: str) -> list[Span]:
-    """Sentence spans (stripped of surrounding white space) covering all the text's content."""
-    spans: list[Span] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
-        end = match.end()
-        glued = match.start() == end
-        stop = text[end - 1] if glued else match.group(0)[0]
-        if stop in ".!?" and _is_abbreviation(text[start : match.start() + (0 if glued else 1)]):
-            continue
-        _append_stripped(text, start, end, spans)
-        start = end
-    _append_stripped(text, start, len(text), spans)
-    return spans
-
-
-def _is_abbreviation(sentence_so_far: str) -> bool:
-    found = _WORD_BEFORE.search(sentence_so_far)
-    if not found:
-        return False
-    word = found.group(1).lower().rstrip(".")
-    # A single letter before the stop is an initial ("John D. Stacey"), not a sentence end.
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-
-
-def _append_stripped(text: str, start: int, end: int, spans: list[Span]) -> None:
-    piece = text[start:end]
-    left = len(piece) - len(piece.lstrip())
-    right = len(piece.rstrip())
-    if right > left:
-        spans.append(Span(start + left, start + right))
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,13 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from embeddings.text.words import BM25_STOP_WORDS, WORD
+
 # bm25s sets its own logger to DEBUG, which puts "Building index from tokens" into every server log.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:[-./:][a-z0-9]+)*")
-_PART = re.compile(r"[a-z0-9]+")
-_STOPWORDS = frozenset(
-    """a an and are as at be but by for from had has have he her his i if in into is it its of on or
-    our she that the their them they this to was we were what when where which who whom why will
-    with would you your did does do how many much""".split()
-)
+# Words joined by "-", ".", "/" or ":" ("2010-12-s-232", "u.s", "4.5") are one token as well as their words.
+_TOKEN = re.compile(rf"{WORD.pattern}(?:[-./:]{WORD.pattern})*")
 _stemmer = Stemmer.Stemmer("english")
 
 
@@ -33,11 +30,11 @@ def tokenize(text: str) -> list[str]:
     tokens: list[str] = []
     for match in _TOKEN.finditer(text.lower()):
         token = match.group(0)
-        parts = _PART.findall(token)
+        parts = WORD.findall(token)
         if len(parts) > 1:
             tokens.append(token)
         for part in parts:
-            if part not in _STOPWORDS:
+            if part not in BM25_STOP_WORDS:
                 tokens.append(part if part.isdigit() else _stemmer.stemWord(part))
     return tokens
 
@@ -51,7 +48,7 @@ def reference_codes(text: str) -> list[str]:
     codes: list[str] = []
     for match in _TOKEN.finditer(text.lower()):
         token = match.group(0)
-        if len(_PART.findall(token)) >= 3 and any(ch.isdigit() for ch in token):
+        if len(WORD.findall(token)) >= 3 and any(ch.isdigit() for ch in token):
             codes.append(token)
     return codes
 

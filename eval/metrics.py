@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from embeddings.text.names import NAME_RUN, NOT_NAMES
+from embeddings.text.sentences import SENTENCE_END
 from eval.normalize import (
     answer_tokens,
     contains,
@@ -28,7 +30,6 @@ from eval.normalize import (
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
 ROUGE_L_NOTE = "ROUGE-Lsum: summary-level LCS over newline-split sentences (rouge-score 0.1.2, use_stemmer=True)"
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
 
 # ------------------------------------------------------------------------------------------- answers
@@ -118,14 +119,14 @@ def key_fact_recall(summary: str, key_facts: Sequence[str]) -> tuple[float | Non
     return 1 - len(missing) / len(key_facts), missing
 
 
-def split_sentences(text: str) -> list[str]:
+def summary_sentences(text: str) -> list[str]:
     """Sentences one per item: bullets and lines first, then sentence ends. Used to feed ROUGE-Lsum."""
     text = strip_citations(_BULLET.sub("", text))
     sentences: list[str] = []
     for line in text.splitlines():
         line = " ".join(line.split())
         if line:
-            sentences += [s.strip() for s in _SENTENCE_END.split(line) if s.strip()]
+            sentences += [s.strip() for s in SENTENCE_END.split(line) if s.strip()]
     return sentences
 
 
@@ -138,26 +139,8 @@ def _scorer():
 
 def rouge(summary: str, reference: str) -> dict[str, float]:
     """ROUGE-1/2/Lsum F1 (0..1) of `summary` against `reference`, both split into newline-separated sentences."""
-    scores = _scorer().score("\n".join(split_sentences(reference)), "\n".join(split_sentences(summary)))
+    scores = _scorer().score("\n".join(summary_sentences(reference)), "\n".join(summary_sentences(summary)))
     return {name: scores[name].fmeasure for name in ROUGE_TYPES}
-
-
-# Words that start sentences or are capitalised by convention without naming anything in the source.
-_NOT_NAMES = frozenset(
-    """a an the this that these those it its he she they his her their we our you i in on at for to of by
-    with from as and or but if when while after before during under over according also however
-    meanwhile further additionally finally first second third then there here today yesterday tomorrow
-    monday tuesday wednesday thursday friday saturday sunday mr mrs ms dr so not no yes all both each
-    overall summary release press later earlier since until although because despite following
-    previously currently instead prior officials authorities""".split()
-) | frozenset(
-    """january february march april may june july august september october november december
-    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
-)
-_NAME = re.compile(
-    r"\b[A-Z][\w'’.&-]*[\w&]"  # a capitalised word (keeps "Inc." inner dots, "O'Neil", "AT&T")
-    r"(?:\s+(?:(?:of|de|del|la|van|von|der|&)\s+)?[A-Z][\w'’.&-]*[\w&])*"
-)
 
 
 def capitalised_names(text: str) -> list[str]:
@@ -167,10 +150,10 @@ def capitalised_names(text: str) -> list[str]:
     word at the start of a sentence is only kept when it is not such a word.
     """
     names: list[str] = []
-    for sentence in split_sentences(text):
-        for m in _NAME.finditer(sentence):
+    for sentence in summary_sentences(text):
+        for m in NAME_RUN.finditer(sentence):
             words = m.group(0).split()
-            while words and words[0].lower().strip(".") in _NOT_NAMES:
+            while words and words[0].lower().strip(".") in NOT_NAMES:
                 words.pop(0)
             if words:
                 names.append(" ".join(words))

@@ -29,13 +29,12 @@ from datetime import date, datetime
 
 from dateutil import parser as dateparser
 
-_CITATION = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
+from embeddings.text.dates import MONTH_NAMES, WEEKDAY_OR_ABBREVIATION
+from embeddings.text.markers import SPACED_MARKER
+from embeddings.text.words import ARTICLES
 
-_MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
-)
-_WEEKDAY = r"(?:(?:Mon|Tue|Tues|Wed|Wednes|Thu|Thur|Thurs|Fri|Sat|Satur|Sun)(?:day)?\.?,?\s+)?"
+_MONTH = rf"(?:{MONTH_NAMES})"
+_WEEKDAY = rf"(?:{WEEKDAY_OR_ABBREVIATION}\.?,?\s+)?"
 _ORD = r"(?:st|nd|rd|th)?"
 # Longest forms first: once a full date is replaced by its ISO form, the month-year pattern cannot
 # grab a piece of it.
@@ -69,7 +68,6 @@ _ORDINALS |= {"thirtieth": 30, "fortieth": 40, "fiftieth": 50, "hundredth": 100}
 # Scale abbreviations are trusted only right after a dollar amount ("$4.8m"); elsewhere "m" is metres.
 _MONEY_SUFFIX = {"k": 10**3, "m": 10**6, "mn": 10**6, "mln": 10**6, "b": 10**9, "bn": 10**9}
 _DOLLAR_WORDS = {"dollar", "dollars", "usd"}
-_ARTICLES = {"a", "an", "the"}
 # Plural "s" goes from words of 4+ letters ("48 months" and "48-month", "Axes" and "Axe", the DOJ scrape's
 # "Departments" for "Department's"), but not from "-ss", "-us", "-is" words ("process", "status", "analysis").
 _PLURAL = re.compile(r"[a-z]{2,}[^sui]s")
@@ -85,7 +83,7 @@ _ISO = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
 
 
 def strip_citations(text: str) -> str:
-    return _CITATION.sub("", text)
+    return SPACED_MARKER.sub("", text)
 
 
 def _to_iso(match: re.Match[str], kind: str) -> str:
@@ -223,7 +221,7 @@ def answer_tokens(text: str) -> list[str]:
     """The normalised tokens of `text`: see the module docstring for every step."""
     text = _fold(canonical_dates(strip_citations(text)))
     tokens = [t.replace(",", "") if _NUMBER.fullmatch(t.replace(",", "")) else t for t in _TOKEN.findall(text)]
-    return [t for t in _numbers(tokens) if t not in _ARTICLES]
+    return [t for t in _numbers(tokens) if t not in ARTICLES]
 
 
 def normalize_answer(text: str) -> str:

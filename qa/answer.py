@@ -8,21 +8,20 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from embeddings.chunk import split_sentences
+from embeddings.text.markers import MARKER, marker_numbers
+from embeddings.text.sentences import split_sentences
+from embeddings.text.words import STOP_WORDS, words
 from qa.generate import Generator
 from qa.grounding import missing_names
 from qa.prompt import NOT_FOUND, answer_messages
 from qa.types import Answer, Citation, Passage
-from qa.words import words
 
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _REFUSALS = re.compile(
     r"do(?:es)? not say|not found|(?:passages?|releases?|text|context)s? (?:do(?:es)? not|don't|doesn't) "
     r"(?:contain|say|mention|provide|include|specify|state)|no (?:information|mention)|"
     r"(?:is|are) not (?:mentioned|provided|specified|stated)|cannot be determined|not possible to determine",
     re.IGNORECASE,
 )
-_STOP_WORDS = frozenset("the a an of to in and or for on at by with was were is are be did does do what who".split())
 
 
 def not_found_text(question: str, missing: Sequence[str] = ()) -> str:
@@ -88,7 +87,7 @@ def build_answer(question: str, raw: str, passages: Sequence[Passage], timings: 
     if not text or is_refusal(text):
         return Answer(not_found_text(question), False, (), tuple(passages), question, timings)
     cited = _cited_numbers(text, len(passages))
-    if not _content_words(_MARKER.sub("", text)):
+    if not _content_words(MARKER.sub("", text)):
         return Answer(not_found_text(question), False, (), tuple(passages), question, timings)
     if not cited:
         # The model answered without markers: attribute the answer to the passage that supports it best.
@@ -103,13 +102,7 @@ def build_answer(question: str, raw: str, passages: Sequence[Passage], timings: 
 
 
 def _cited_numbers(text: str, count: int) -> list[int]:
-    seen: list[int] = []
-    for match in _MARKER.finditer(text):
-        for part in match.group(1).split(","):
-            n = int(part)
-            if 1 <= n <= count and n not in seen:
-                seen.append(n)
-    return seen
+    return [n for n in marker_numbers(text) if 1 <= n <= count]
 
 
 def _drop_invalid_markers(text: str, count: int) -> str:
@@ -117,15 +110,15 @@ def _drop_invalid_markers(text: str, count: int) -> str:
         valid = [p.strip() for p in match.group(1).split(",") if 1 <= int(p) <= count]
         return f"[{', '.join(valid)}]" if valid else ""
 
-    return _MARKER.sub(keep, text).strip()
+    return MARKER.sub(keep, text).strip()
 
 
 def _content_words(text: str) -> set[str]:
-    return {w for w in words(text) if w not in _STOP_WORDS}
+    return {w for w in words(text) if w not in STOP_WORDS}
 
 
 def _best_supporting(answer: str, passages: Sequence[Passage]) -> int | None:
-    wanted = _content_words(_MARKER.sub("", answer))
+    wanted = _content_words(MARKER.sub("", answer))
     if not wanted:
         return None
     overlaps = [len(wanted & _content_words(p.text)) / len(wanted) for p in passages]
@@ -135,7 +128,7 @@ def _best_supporting(answer: str, passages: Sequence[Passage]) -> int | None:
 
 def _citation(n: int, passage: Passage, question: str, answer: str) -> Citation:
     """Points at the passage's sentence that best supports the answer (answer words count double)."""
-    answer_words = _content_words(_MARKER.sub("", answer))
+    answer_words = _content_words(MARKER.sub("", answer))
     question_words = _content_words(question)
     best_start, best_end, best_score = passage.start, passage.end, -1.0
     for span in split_sentences(passage.text):

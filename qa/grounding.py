@@ -14,14 +14,11 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from embeddings.load.dateline import MONTH
-from qa.prompt import WEEKDAYS, with_passage_spellings
+from embeddings.text.names import CALENDAR_WORD, CAPITALISED_WORD
+from qa.prompt import with_passage_spellings
 from qa.types import Passage
 
-# Capitalised words, with their hyphenated or apostrophe'd parts: "Kowalczyk-Bey", "O'Neil", "Miami's".
-_NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:['’-][A-Za-z]+)*")
 _POSSESSIVE = re.compile(r"['’]s?$")
-_NOT_NAMES = re.compile(rf"^(?:{MONTH}|{'|'.join(WEEKDAYS)})$")
 # One missing name word can be a paraphrase ("Guyanese" for Guyana, "CEO"); two, or one that is a
 # double-barrelled ("Threlkeld-Ames") or inner-capital ("TerraCore") name, are an absent person or company.
 _DISTINCTIVE = re.compile(r"^(?:[A-Z][a-z]+-[A-Z][A-Za-z]+|[A-Z][a-z]+[A-Z][A-Za-z]*)$")
@@ -30,10 +27,10 @@ _DISTINCTIVE = re.compile(r"^(?:[A-Z][a-z]+-[A-Z][A-Za-z]+|[A-Z][a-z]+[A-Z][A-Za
 def question_names(question: str) -> list[re.Match[str]]:
     """The question's capitalised words after its first: in "Where did Miami's Serendipity Home Health
     bill?", "Miami's", "Serendipity", "Home" and "Health" (see name_of)."""
-    matches = list(_NAME.finditer(question))
+    matches = list(CAPITALISED_WORD.finditer(question))
     if question[:1].isupper():
         matches = matches[1:]  # "Which", "How": capitalised because they come first
-    return [m for m in matches if len(name_of(m)) > 1 and not _NOT_NAMES.match(name_of(m))]
+    return [m for m in matches if len(name_of(m)) > 1 and not CALENDAR_WORD.match(name_of(m))]
 
 
 def name_of(match: re.Match[str]) -> str:

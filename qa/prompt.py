@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Literal
 
-from embeddings.chunk import split_sentences
-from embeddings.load.dateline import MONTH
+from embeddings.text.dates import MONTH, WEEKDAY, WEEKDAYS
+from embeddings.text.names import PLAIN_NAME
+from embeddings.text.sentences import split_sentences
+from embeddings.text.words import PROMPT_STOP_WORDS, words
 from qa.types import Passage
-from qa.words import words
 
 Message = dict[str, str]
 SummaryLength = Literal["short", "bullets", "detailed"]
@@ -65,17 +66,11 @@ WHOLE_FROM_TOP_RELEASE = 2
 # A lone matching sentence can be a bare heading line ("2011-09-S-035"); the words after it carry the facts.
 MIN_EXCERPT_WORDS = 20
 ELLIPSIS = "…"
-_STOP_WORDS = frozenset(
-    """a an the of to in on at by for with from and or but is are was were be been being did does do done
-    has have had what which who whom whose when where why how that this these those it its as into about
-    after before than then there their they he she his her him we our you your i not no many much any
-    some one s say said says according""".split()
-)
 
 
 def _terms(text: str) -> set[str]:
     """Content words cut to five letters, a crude stem ("sentenced" and "sentencing" agree); numbers whole."""
-    return {w if w.isdigit() else w[:5] for w in words(text) if w not in _STOP_WORDS}
+    return {w if w.isdigit() else w[:5] for w in words(text) if w not in PROMPT_STOP_WORDS}
 
 
 def passage_views(question: str, passages: Sequence[Passage]) -> list[str]:
@@ -122,11 +117,10 @@ def passage_views(question: str, passages: Sequence[Passage]) -> list[str]:
 # spells the day out.
 _RELATIVE_DAYS = re.compile(r"\b(yesterday|last night|today|this morning|earlier today|tonight)\b", re.IGNORECASE)
 _DAY_OFFSET = {"yesterday": -1, "last night": -1}
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")  # date.weekday() order
 # A weekday already followed by its date ("Tuesday, April 10") needs nothing, and one followed straight
 # by a capitalised word is likely a name ("Sunday Times").
 _WEEKDAY = re.compile(
-    rf"\b(?P<day>{'|'.join(WEEKDAYS)})\b"
+    rf"\b(?P<day>{WEEKDAY})\b"
     rf"(?!,?\s+(?:\(|\d|{MONTH}\s*\d))(?!\s+[A-Z])"
 )
 # "will be sentenced Tuesday", "next Friday": a weekday ahead of the release, which cannot be resolved
@@ -166,13 +160,12 @@ def with_resolved_days(text: str, released: date | None) -> str:
 # the passages' closest spelling. Same first letter and a similarity ratio of at least SPELLING_RATIO
 # keep "Kandahar" from becoming "Kandalay" (0.75).
 SPELLING_RATIO = 0.8
-_NAME = re.compile(r"\b[A-Z][a-z]{3,}\b")
 
 
 def with_passage_spellings(question: str, texts: Sequence[str]) -> str:
     """ "in Paktya province" -> "in Paktiya province" when the passages spell it only that way."""
     seen = {w for text in texts for w in words(text)}
-    names = {w for text in texts for w in _NAME.findall(text)}
+    names = {w for text in texts for w in PLAIN_NAME.findall(text)}
 
     def respell(match: re.Match[str]) -> str:
         word = match.group(0)
@@ -182,7 +175,7 @@ def with_passage_spellings(question: str, texts: Sequence[str]) -> str:
         close = difflib.get_close_matches(word, candidates, n=1, cutoff=SPELLING_RATIO)
         return close[0] if close else word
 
-    return _NAME.sub(respell, question)
+    return PLAIN_NAME.sub(respell, question)
 
 
 def answer_messages(question: str, passages: Sequence[Passage], trim: bool = True) -> list[Message]:

@@ -19,9 +19,9 @@ import numpy as np
 from embeddings.encode import Encoder
 from embeddings.index import Filters, Index
 from embeddings.lexical import reference_codes
-from embeddings.load.dateline import full_dates
+from embeddings.text.dates import full_dates
+from embeddings.text.words import words
 from qa.types import Passage
-from qa.words import words
 
 # BM25's share of the fused score, dense similarity has the rest. Dense still lifts paraphrased questions
 # that share few words with the passage; a larger dense share let near-identical similarities among

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from embeddings.chunk import split_sentences
+from embeddings.text.markers import marker_numbers
+from embeddings.text.sentences import split_sentences
 from embeddings.types import Release
 from qa.generate import Generator
 from qa.prompt import (
@@ -26,7 +26,6 @@ from qa.types import Answer, Citation, Passage
 SINGLE_PASS_TOKENS = 1800
 SECTION_TOKENS = 1200
 TOPIC_EXCERPT_TOKENS = 220
-_MARKER = re.compile(r"\[(\d+)\]")
 
 StatusCallback = Callable[[str], None]
 
@@ -164,7 +163,7 @@ class TopicSummaryStream(SummaryStream):
             text += piece
             yield piece
         self.timings["total"] = time.perf_counter() - started
-        cited = [int(n) for n in dict.fromkeys(_MARKER.findall(text)) if 1 <= int(n) <= len(sources)]
+        cited = [n for n in marker_numbers(text) if 1 <= n <= len(sources)]
         # Every release the model was shown shaped the summary; markers only say which fact came from where.
         numbers = cited + [n for n in range(1, len(sources) + 1) if n not in cited]
         citations = tuple(

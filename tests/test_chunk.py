@@ -7,7 +7,8 @@ import json
 from datetime import date
 from itertools import islice
 
-from embeddings.chunk import Chunker, split_sentences
+from embeddings.chunk import Chunker
+from embeddings.text.sentences import split_sentences
 from embeddings.types import Release
 from tests.conftest import shared_path
 

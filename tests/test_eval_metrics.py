@@ -31,7 +31,7 @@ from eval.metrics import (
     reciprocal_rank,
     rouge,
     score_answer,
-    split_sentences,
+    summary_sentences,
     token_f1,
     word_count,
 )
@@ -215,8 +215,8 @@ def test_rouge_uses_stemming_and_lsum_sentences() -> None:
 
 
 def test_sentence_split_for_rouge() -> None:
-    assert split_sentences("- One thing [1].\n- Two. Three things.") == ["One thing.", "Two.", "Three things."]
-    assert split_sentences("He paid $2.6 million. It ended.") == ["He paid $2.6 million.", "It ended."]
+    assert summary_sentences("- One thing [1].\n- Two. Three things.") == ["One thing.", "Two.", "Three things."]
+    assert summary_sentences("He paid $2.6 million. It ended.") == ["He paid $2.6 million.", "It ended."]
 
 
 def test_faithfulness_numbers_dates_names() -> None:

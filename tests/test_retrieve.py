@@ -137,7 +137,7 @@ def test_a_date_in_the_question_finds_the_release_reporting_that_day(tmp_path, e
 
 
 def test_full_dates_are_every_complete_date_once() -> None:
-    from embeddings.load.dateline import full_dates
+    from embeddings.text.dates import full_dates
 
     text = "On June 29, 2012 and 2012-07-01 (not June 2012, not 07/01), then Jun. 29, 2012 again."
     assert full_dates(text) == [date(2012, 6, 29), date(2012, 7, 1)]

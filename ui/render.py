@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from embeddings.index import IndexStats
+from embeddings.text.markers import ESCAPED_MARKER
 from embeddings.types import Release
 from qa.types import Citation, Passage
 
-# [1] or [1, 2] as the answer and summary streams write them.
-# A backslash may precede it: escape_markdown puts one before a "[" that follows a "]".
-_MARKER = re.compile(r"\\?\[(\d+(?:\s*,\s*\d+)*)\]")
 # Markdown constructs that could turn untrusted text into a link or a remote image.
 _LINK_OPEN = re.compile(r"\]([(\[])")
 _REFERENCE_DEFINITION = re.compile(r"^(\s{0,3})\[", re.MULTILINE)
@@ -73,7 +71,7 @@ def link_citations(markdown: str, turn: int, numbers: Sequence[int]) -> str:
             return match.group(0)
         return "".join(f'<a class="pq-cite" href="#src-{turn}-{n}">[{n}]</a>' for n in parts)
 
-    return _MARKER.sub(replace, markdown)
+    return ESCAPED_MARKER.sub(replace, markdown)
 
 
 def user_message(text: str) -> str:
@@ -107,7 +105,7 @@ def looks_cut(text: str) -> bool:
     Only for summaries: they run to several sentences, so one left without an end is cut, while a
     one-line answer or a bullet often ends without a full stop.
     """
-    last = _MARKER.sub("", text).rstrip().rsplit("\n", 1)[-1].lstrip()
+    last = ESCAPED_MARKER.sub("", text).rstrip().rsplit("\n", 1)[-1].lstrip()
     if not last or re.match(r"([-*•]|\d+[.)])\s", last):
         return False
     return last[-1] not in ".!?:;)\"'”’*"

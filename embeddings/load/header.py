@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 
-from embeddings.load.dateline import MONTH
+from embeddings.text.dates import MONTH
+from embeddings.text.sentences import TITLE_SENTENCE_END
 
 TITLE_CHARS = 120
 HEADER_LINES = 4
@@ -39,7 +40,6 @@ _DATE = (
 # "KABUL, Afghanistan (Aug. 22) - ", "WASHINGTON – Aug. 19, 2020 –", "RIVERTON, March 3, 2024 —",
 # or a line that opens with a date and a separator ("Dec. 17: Militants Detained").
 _DATELINE = re.compile(rf"^(?:[A-Z][^\n]{{0,58}}?[,(–—-]\s*)?\(?{_DATE}\)?\s*(?:[-–—:]+\s*|$)", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])")
 _ISAF = re.compile(r"\bISAF\b")
 
 
@@ -63,7 +63,7 @@ def shorten(line: str, limit: int = TITLE_CHARS) -> str:
     """A long line's first sentence, cut to `limit` characters at a word boundary."""
     if len(line) <= limit:
         return line
-    for m in _SENTENCE_END.finditer(line):
+    for m in TITLE_SENTENCE_END.finditer(line):
         # Breaks this early follow abbreviations ("U.S. Attorney"), not sentences.
         if m.start() >= 40:
             line = line[: m.start()]
