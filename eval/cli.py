@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from eval.cli_runs import RunArgs, execute, fail, finish, read_gold, run_command, selection, timing, where
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
@@ -18,111 +20,73 @@ eval_app = typer.Typer(
     add_completion=False,
 )
 
-GoldOpt = Annotated[Path, typer.Option("--gold", help="Gold file (JSONL, SQuAD v1.1 JSON or CNN/DailyMail JSONL).")]
-IndexOpt = Annotated[
-    Path | None, typer.Option("--index", help="An existing index folder (with --corpus: build/update it).")
-]
-CorpusOpt = Annotated[
-    Path | None,
-    typer.Option("--corpus", help="Releases to index for the run (anything `ingest` reads, SQuAD JSON, CNN/DM JSONL)."),
-]
-OutOpt = Annotated[Path, typer.Option("--out", help="Folder for results.jsonl, summary.json, report.md and plots.")]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="qwen2.5-0.5b, qwen2.5-1.5b or a local model folder.")]
-LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N items (after --sample).")]
-SampleOpt = Annotated[int | None, typer.Option("--sample", min=1, help="A random sample of N items (seeded).")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for --sample.")]
 RetrievalOpt = Annotated[str, typer.Option("--retrieval", help="hybrid, dense or lexical.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
-
-
-def _check_exists(**paths: Path | None) -> None:
-    for name, path in paths.items():
-        if path is not None and not path.exists():
-            raise _fail(f"--{name}: no such file or folder: {path}")
-
-
-def _warm_up(engine: Any, model: str | None) -> float:
-    """Load the model before the clock starts, so the first item's latency is not the load time."""
-    t0 = time.perf_counter()
-    engine.generator(model)
-    return round(time.perf_counter() - t0, 1)
-
-
-def _finish(out: Path, summary: dict[str, Any], records: list[dict[str, Any]], interrupted: bool) -> None:
-    from eval.report import write_outputs
-
-    for path in write_outputs(out, summary, records):
-        typer.echo(f"wrote {path}")
-    if interrupted:
-        typer.echo(f"interrupted after {len(records)} items: the files above cover those items", err=True)
-        raise typer.Exit(130)
-
-
-@eval_app.command("qa")
+@run_command(eval_app, "qa")
 def qa(
-    gold: GoldOpt,
-    out: OutOpt,
-    index: IndexOpt = None,
-    corpus: CorpusOpt = None,
-    model: ModelOpt = None,
+    run: RunArgs,
     retrieval: RetrievalOpt = "hybrid",
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=30, help="Passages shown to the model.")] = 6,
-    limit: LimitOpt = None,
-    sample: SampleOpt = None,
-    seed: SeedOpt = 0,
+    top_k: Annotated[
+        int | None,
+        typer.Option(
+            "--top-k", min=1, max=30, help="Passages shown to the model (default: the settings, PRESSQA_TOP_K)."
+        ),
+    ] = None,
     types: Annotated[
         list[str] | None,
         typer.Option("--type", help="Only questions of this type (repeatable), after --sample, before --limit."),
     ] = None,
-    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=8, help="Answer length cap.")] = 200,
+    max_new_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--max-new-tokens", min=8, help="Answer length cap (default: the settings, PRESSQA_MAX_NEW_TOKENS)."
+        ),
+    ] = None,
     retrieval_only: Annotated[
         bool, typer.Option("--retrieval-only", help="Only retrieval metrics (hit@k, MRR): no model, seconds not hours.")
     ] = False,
-    quiet: QuietOpt = False,
 ) -> None:
     """Ask every gold question; score answers, retrieval, citations, refusals and latency."""
     from embeddings.settings import get_settings
-    from eval.corpus import EvalSetupError, evaluation_engine, missing_releases
-    from eval.gold import GoldFormatError, read_questions, select
-    from eval.report import ResultsWriter, git_state, summarize_qa
+    from eval.aggregate import summarize
+    from eval.corpus import missing_releases
+    from eval.gold import read_questions, select
+    from eval.provenance import git_state
     from eval.run_qa import QAOptions, run_qa
 
-    _check_exists(gold=gold, index=None if corpus else index, corpus=corpus)
-    try:
-        gold_set = read_questions(gold)
-    except GoldFormatError as exc:
-        raise _fail(str(exc)) from None
-    items = select(gold_set.items, sample, seed, types=types, limit=limit)
+    gold_set = read_gold(read_questions, run)
+    items = select(gold_set.items, run.sample, run.seed, types=types, limit=run.limit)
     if types and not items:
         known = sorted({i.type for i in gold_set.items if i.type})
-        raise _fail(f"no gold question has type {', '.join(types)}; the types in {gold} are {', '.join(known)}")
+        raise fail(f"no gold question has type {', '.join(types)}; the types in {run.gold} are {', '.join(known)}")
     settings = get_settings()
-    model_name = model or settings.model
+    model_name = run.model or settings.model
+    top_k = settings.top_k if top_k is None else top_k
+    max_new_tokens = settings.max_new_tokens if max_new_tokens is None else max_new_tokens
     options = QAOptions(model=model_name, top_k=top_k, max_new_tokens=max_new_tokens, retrieval_only=retrieval_only)
     started = time.perf_counter()
     git = git_state()  # now: the tree can change while a long run goes on
-    try:
-        with evaluation_engine(index, corpus, retrieval, gold_set.releases, show_progress=not quiet) as info:
-            notes = list(info.notes)
-            missing = missing_releases(info.engine, [i.release_id for i in items if i.release_id])
-            if missing:
-                notes.append(f"{len(missing)} gold releases are not in the index, e.g. {missing[:3]}")
-                typer.echo(f"warning: {notes[-1]}", err=True)
-            load_s = None if retrieval_only else _warm_up(info.engine, model_name)
-            t0 = time.perf_counter()
-            with ResultsWriter(out / "results.jsonl") as writer:
-                records, interrupted = run_qa(info.engine, items, options, writer, progress=not quiet)
-            run_s = time.perf_counter() - t0
-            index_label = "temporary" if info.temporary else str(info.index)
-    except EvalSetupError as exc:
-        raise _fail(str(exc)) from None
+
+    def missing(engine: Any) -> list[str]:
+        absent = missing_releases(engine, [i.release_id for i in items if i.release_id])
+        if not absent:
+            return []
+        note = f"{len(absent)} gold releases are not in the index, e.g. {absent[:3]}"
+        typer.echo(f"warning: {note}", err=True)
+        return [note]
+
+    done = execute(
+        run,
+        retrieval,
+        gold_set.releases,
+        None if retrieval_only else model_name,
+        settings.threads,
+        lambda engine, writer: run_qa(engine, items, options, writer, progress=not run.quiet),
+        missing,
+    )
     config = {
-        **_where(gold, index_label, corpus, bool(gold_set.releases) and index is None),
+        **where(run, done, bool(gold_set.releases) and run.index is None),
         "model": None if retrieval_only else model_name,
         "int8": None if retrieval_only else settings.quantize,
         "retrieval": retrieval,
@@ -130,104 +94,53 @@ def qa(
         "top_k": top_k,
         "max_new_tokens": max_new_tokens,
         "types": types or None,
-        **_selection(sample, seed, limit, len(records), interrupted, notes),
+        **selection(run, done),
     }
-    timing = _timing(info.index_build_s, load_s, run_s, len(records), started)
-    _finish(out, summarize_qa(records, config, timing, git), records, interrupted)
+    finish(run, summarize("qa", done.records, config, timing(done, started), git=git, machine=done.machine), done)
 
 
-def _where(gold: Path, index_label: str, corpus: Path | None, gold_is_corpus: bool) -> dict[str, str | None]:
-    """Where the run's releases came from: an index, a corpus file, or the gold file itself (SQuAD, CNN/DM)."""
-    return {
-        "gold": str(gold),
-        "index": index_label,
-        "corpus": str(corpus) if corpus else (str(gold) if gold_is_corpus else None),
-    }
-
-
-def _selection(
-    sample: int | None, seed: int, limit: int | None, items: int, interrupted: bool, notes: list[str]
-) -> dict[str, Any]:
-    """Which gold items ran, so that a reader can repeat the run."""
-    return {
-        "sample": sample,
-        "seed": seed if sample else None,
-        "limit": limit,
-        "items": items,
-        "interrupted": interrupted or None,
-        "notes": notes or None,
-    }
-
-
-def _timing(index_build_s: float | None, load_s: float | None, run_s: float, items: int, started: float) -> dict:
-    return {
-        "index_build_s": index_build_s,
-        "model_load_s": load_s,
-        "run_s": round(run_s, 1),
-        "per_item_s": round(run_s / items, 2) if items else None,
-        "wall_s": round(time.perf_counter() - started, 1),
-    }
-
-
-@eval_app.command("summaries")
+@run_command(eval_app, "summaries")
 def summaries(
-    gold: GoldOpt,
-    out: OutOpt,
-    index: IndexOpt = None,
-    corpus: CorpusOpt = None,
-    model: ModelOpt = None,
-    length: Annotated[str, typer.Option("--length", help="short, bullets or detailed.")] = "short",
-    limit: LimitOpt = None,
-    sample: SampleOpt = None,
-    seed: SeedOpt = 0,
-    quiet: QuietOpt = False,
+    run: RunArgs, length: Annotated[str, typer.Option("--length", help="short, bullets or detailed.")] = "short"
 ) -> None:
     """Summarise every gold release; score key facts, ROUGE, faithfulness, length and latency."""
     from embeddings.settings import get_settings
-    from eval.corpus import EvalSetupError, evaluation_engine
-    from eval.gold import GoldFormatError, read_summaries, select
+    from eval.aggregate import summarize
+    from eval.gold import read_summaries, select
     from eval.metrics import ROUGE_L_NOTE
-    from eval.report import ResultsWriter, git_state, summarize_summaries
+    from eval.provenance import git_state
     from eval.run_summaries import SummaryOptions, run_summaries
 
     if length not in ("short", "bullets", "detailed"):
-        raise _fail("--length must be short, bullets or detailed")
-    _check_exists(gold=gold, index=None if corpus else index, corpus=corpus)
-    try:
-        gold_set = read_summaries(gold)
-    except GoldFormatError as exc:
-        raise _fail(str(exc)) from None
-    items = select(gold_set.items, sample, seed, limit)
+        raise fail("--length must be short, bullets or detailed")
+    gold_set = read_gold(read_summaries, run)
+    items = select(gold_set.items, run.sample, run.seed, run.limit)
     settings = get_settings()
-    model_name = model or settings.model
+    model_name = run.model or settings.model
     started = time.perf_counter()
     git = git_state()  # now: the tree can change while a long run goes on
-    try:
-        # Only the releases being summarised are needed: index just those when the gold file carries them.
-        wanted = {i.release_id for i in items}
-        carried = tuple(r for r in gold_set.releases if r.id in wanted)
-        with evaluation_engine(index, corpus, "hybrid", carried, show_progress=not quiet) as info:
-            load_s = _warm_up(info.engine, model_name)
-            t0 = time.perf_counter()
-            with ResultsWriter(out / "results.jsonl") as writer:
-                records, interrupted = run_summaries(
-                    info.engine, items, SummaryOptions(model_name, length), writer, progress=not quiet
-                )
-            run_s = time.perf_counter() - t0
-            index_label = "temporary" if info.temporary else str(info.index)
-            notes = list(info.notes)
-    except EvalSetupError as exc:
-        raise _fail(str(exc)) from None
+    # Only the releases being summarised are needed: index just those when the gold file carries them.
+    wanted = {i.release_id for i in items}
+    carried = tuple(r for r in gold_set.releases if r.id in wanted)
+    options = SummaryOptions(model_name, length)
+    done = execute(
+        run,
+        "hybrid",
+        carried,
+        model_name,
+        settings.threads,
+        lambda engine, writer: run_summaries(engine, items, options, writer, progress=not run.quiet),
+    )
     config = {
-        **_where(gold, index_label, corpus, bool(gold_set.releases) and index is None),
+        **where(run, done, bool(gold_set.releases) and run.index is None),
         "model": model_name,
         "int8": settings.quantize,
         "length": length,
         "rouge": ROUGE_L_NOTE,
-        **_selection(sample, seed, limit, len(records), interrupted, notes),
+        **selection(run, done),
     }
-    timing = _timing(info.index_build_s, load_s, run_s, len(records), started)
-    _finish(out, summarize_summaries(records, config, timing, git), records, interrupted)
+    summary = summarize("summaries", done.records, config, timing(done, started), git=git, machine=done.machine)
+    finish(run, summary, done)
 
 
 @eval_app.command("compare")
@@ -238,34 +151,35 @@ def compare(
 ) -> None:
     """Print two runs' metrics side by side with the deltas (B − A)."""
     from eval.compare import compare as compare_runs
-    from eval.compare import load_summary
+    from eval.store import load_summary
 
     try:
         a, b = load_summary(run_a), load_summary(run_b)
     except (FileNotFoundError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(compare_runs(a, b, only_differences))
 
 
 @eval_app.command("table")
 def table(runs: Annotated[list[Path], typer.Argument(help="Run folders (or summary.json files).")]) -> None:
     """Print a markdown table of the headline metrics of several runs (what the README shows)."""
-    from eval.compare import load_summary, results_table
+    from eval.compare import results_table
+    from eval.store import load_summary
 
     try:
         loaded = [(run.name if run.is_dir() else run.parent.name, load_summary(run)) for run in runs]
     except (FileNotFoundError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(results_table(loaded))
 
 
 @eval_app.command("report")
 def report(run: Annotated[Path, typer.Argument(help="A run folder holding results.jsonl.")]) -> None:
     """Rebuild summary.json, report.md and the plots from a run's results.jsonl (after an interrupted run)."""
-    from eval.report import rebuild
+    from eval.outputs import rebuild
 
     if not (run / "results.jsonl").exists():
-        raise _fail(f"no results.jsonl in {run}")
+        raise fail(f"no results.jsonl in {run}")
     for path in rebuild(run):
         typer.echo(f"wrote {path}")
 
@@ -302,11 +216,11 @@ def bench(
     try:
         sizes_list = [int(s) for s in sizes.split(",") if s.strip()]
     except ValueError:
-        raise _fail(f"--sizes must be comma-separated numbers, not {sizes!r}") from None
+        raise fail(f"--sizes must be comma-separated numbers, not {sizes!r}") from None
     if not corpus.exists():
-        raise _fail(f"no such corpus: {corpus}")
+        raise fail(f"no such corpus: {corpus}")
     if not gold.exists():
-        raise _fail(f"no such gold file: {gold}")
+        raise fail(f"no such gold file: {gold}")
     try:
         run_bench(
             corpus=corpus,
@@ -322,4 +236,4 @@ def bench(
             echo=typer.echo,
         )
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
+
+from eval.provenance import cpu_label
+from eval.records import RunSummary
 
 # Settings that explain a difference; shown first when they differ.
 _CONFIG_KEYS = ("gold", "index", "corpus", "model", "retrieval", "top_k", "length", "sample", "seed", "limit", "items")
@@ -12,16 +13,7 @@ _CONFIG_KEYS = ("gold", "index", "corpus", "model", "retrieval", "top_k", "lengt
 _LOWER_IS_BETTER = ("latency", "wrongly_refused", "errors", "timing.")
 
 
-def load_summary(path: Path) -> dict[str, Any]:
-    path = Path(path)
-    if path.is_dir():
-        path = path / "summary.json"
-    if not path.exists():
-        raise FileNotFoundError(f"no summary.json at {path}")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def flatten(summary: dict[str, Any]) -> dict[str, float]:
+def flatten(summary: RunSummary) -> dict[str, float]:
     """Numeric metrics as dotted names: overall.accuracy, by_type.when.hit@5, overall.latency_s.total.p50 ..."""
     flat: dict[str, float] = {}
 
@@ -33,7 +25,7 @@ def flatten(summary: dict[str, Any]) -> dict[str, float]:
             flat[prefix] = float(value)
 
     for section in ("overall", "by_type", "timing"):
-        walk(section, summary.get(section, {}))
+        walk(section, getattr(summary, section))
     return flat
 
 
@@ -43,20 +35,28 @@ def _fmt(value: float | None) -> str:
     return f"{value:.0f}" if value == int(value) and abs(value) >= 10 else f"{value:.4g}"
 
 
-def compare(a: dict[str, Any], b: dict[str, Any], only_differences: bool = False) -> str:
+def _settings(summary: RunSummary) -> dict[str, str]:
+    """The settings that explain a difference, and the CPU that made the run."""
+    shown = {key: str(summary.config.get(key)) for key in _CONFIG_KEYS if key in summary.config}
+    return shown | {"cpu": cpu_label(summary.machine)}
+
+
+def compare(a: RunSummary, b: RunSummary, only_differences: bool = False) -> str:
     fa, fb = flatten(a), flatten(b)
     names = list(dict.fromkeys([*fa, *fb]))
     lines = []
-    ca, cb = a.get("config", {}), b.get("config", {})
+    sa, sb = _settings(a), _settings(b)
     width = max((len(n) for n in names), default=10)
     lines.append(f"{'setting':<{width}}  {'A':>14}  {'B':>14}")
-    for key in _CONFIG_KEYS:
-        if key in ca or key in cb:
-            va, vb = str(ca.get(key)), str(cb.get(key))
+    for key in [*_CONFIG_KEYS, "cpu"]:
+        if key in sa or key in sb:
+            va, vb = sa.get(key, "None"), sb.get(key, "None")
             mark = "" if va == vb else "  *"
-            lines.append(f"{key:<{width}}  {_short(va):>14}  {_short(vb):>14}{mark}")
-    if a.get("kind") != b.get("kind"):
-        lines.append(f"warning: comparing a {a.get('kind')} run with a {b.get('kind')} run")
+            if key != "cpu":  # paths: their ends tell them apart; a CPU label is read whole
+                va, vb = _short(va), _short(vb)
+            lines.append(f"{key:<{width}}  {va:>14}  {vb:>14}{mark}")
+    if a.kind != b.kind:
+        lines.append(f"warning: comparing a {a.kind} run with a {b.kind} run")
     lines.append("")
     lines.append(f"{'metric':<{width}}  {'A':>14}  {'B':>14}  {'B − A':>10}")
     for name in names:
@@ -116,21 +116,21 @@ def _seconds(value: float | None) -> str:
     return f"{value:.2f}" if value < 1 else f"{value:.1f}"
 
 
-def results_table(runs: list[tuple[str, dict[str, Any]]]) -> str:
+def results_table(runs: list[tuple[str, RunSummary]]) -> str:
     """One markdown table row per run (question runs, then summary runs): for the README."""
     out: list[str] = []
     for kind, columns in (("qa", _QA_HEADLINE), ("summaries", _SUMMARY_HEADLINE)):
-        chosen = [(name, s) for name, s in runs if s.get("kind") == kind]
+        chosen = [(name, s) for name, s in runs if s.kind == kind]
         if not chosen:
             continue
         header = ["run", "model", "retrieval" if kind == "qa" else "length", "n", *[label for _, label in columns]]
-        header += ["total p50 s", "total p95 s", "run min"]
+        header += ["total p50 s", "total p95 s", "run min", "CPU"]
         out.append("| " + " | ".join(header) + " |")
         out.append("|" + "---|" * len(header))
         for name, s in chosen:
-            o, c = s["overall"], s["config"]
+            o, c = s.overall, s.config
             total = o.get("latency_s", {}).get("total", {})
-            run_s = s.get("timing", {}).get("run_s")
+            run_s = s.timing.get("run_s")
             setting = c.get("retrieval") if kind == "qa" else c.get("length")
             model = "(retrieval only)" if c.get("retrieval_only") else c.get("model") or "–"
             if c.get("int8"):
@@ -138,7 +138,7 @@ def results_table(runs: list[tuple[str, dict[str, Any]]]) -> str:
             row = [name, model, str(setting or "–"), str(o["n"])]
             row += [_cell(key, o.get(key)) for key, _ in columns]
             row += [_seconds(total.get("p50")), _seconds(total.get("p95"))]
-            row += [f"{run_s / 60:.1f}" if run_s else "–"]
+            row += [f"{run_s / 60:.1f}" if run_s else "–", cpu_label(s.machine)]
             out.append("| " + " | ".join(row) + " |")
         out.append("")
     return "\n".join(out)

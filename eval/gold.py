@@ -115,30 +115,41 @@ def detect_format(path: Path) -> GoldFormat:
     raise GoldFormatError(f"{path} is empty")
 
 
+def _gold_format(path: Path, formats: tuple[GoldFormat, ...], expected: str) -> GoldFormat:
+    """The file's format, which must be one of `formats`; else the error says what was `expected`."""
+    kind = detect_format(path)
+    if kind not in formats:
+        raise GoldFormatError(f"{path} is not a {expected}")
+    return kind
+
+
+_QUESTION_FILE = (
+    "gold question file: expected JSONL lines with id, question, answers, type, release_id, or a SQuAD v1.1 JSON file"
+)
+_SUMMARY_FILE = (
+    "gold summary file: expected JSONL lines with id, release_id, key_facts, reference, "
+    "or CNN/DailyMail lines with id, article, highlights"
+)
+
+
 def read_questions(path: Path) -> QASet:
     path = Path(path)
-    kind = detect_format(path)
-    if kind == "squad":
+    if _gold_format(path, ("qa", "squad"), _QUESTION_FILE) == "squad":
         return read_squad(path)
-    if kind != "qa":
-        raise GoldFormatError(
-            f"{path} is not a gold question file: expected JSONL lines with id, question, answers, type, "
-            "release_id, or a SQuAD v1.1 JSON file"
-        )
-    items = []
-    for n, r in _jsonl(path):
-        if not isinstance(r.get("question"), str) or not isinstance(r.get("answers"), list):
-            raise GoldFormatError(f"{path}:{n}: needs a 'question' string and an 'answers' list")
-        items.append(
-            GoldQuestion(
-                id=str(r.get("id") or f"{path.stem}-{n}"),
-                question=r["question"],
-                answers=tuple(str(a) for a in r["answers"] if str(a).strip()),
-                type=str(r.get("type") or "all"),
-                release_id=_str_id(r.get("release_id")),
-            )
-        )
-    return QASet(tuple(items))
+    return QASet(tuple(_question(path, n, r) for n, r in _jsonl(path)))
+
+
+def _question(path: Path, n: int, r: dict[str, Any]) -> GoldQuestion:
+    """Line n of a gold question file."""
+    if not isinstance(r.get("question"), str) or not isinstance(r.get("answers"), list):
+        raise GoldFormatError(f"{path}:{n}: needs a 'question' string and an 'answers' list")
+    return GoldQuestion(
+        id=str(r.get("id") or f"{path.stem}-{n}"),
+        question=r["question"],
+        answers=tuple(str(a) for a in r["answers"] if str(a).strip()),
+        type=str(r.get("type") or "all"),
+        release_id=_str_id(r.get("release_id")),
+    )
 
 
 def _title_from_url(url: str) -> str:
@@ -217,28 +228,22 @@ def read_cnndm(path: Path) -> SummarySet:
 
 def read_summaries(path: Path) -> SummarySet:
     path = Path(path)
-    kind = detect_format(path)
-    if kind == "cnndm":
+    if _gold_format(path, ("summaries", "cnndm"), _SUMMARY_FILE) == "cnndm":
         return read_cnndm(path)
-    if kind != "summaries":
-        raise GoldFormatError(
-            f"{path} is not a gold summary file: expected JSONL lines with id, release_id, key_facts, reference, "
-            "or CNN/DailyMail lines with id, article, highlights"
-        )
-    items = []
-    for n, r in _jsonl(path):
-        rid = _str_id(r.get("release_id"))
-        if rid is None:
-            raise GoldFormatError(f"{path}:{n}: a gold summary needs a release_id")
-        items.append(
-            GoldSummary(
-                id=str(r.get("id") or f"{path.stem}-{n}"),
-                release_id=rid,
-                key_facts=tuple(str(k) for k in r.get("key_facts") or ()),
-                reference=str(r.get("reference") or ""),
-            )
-        )
-    return SummarySet(tuple(items))
+    return SummarySet(tuple(_summary(path, n, r) for n, r in _jsonl(path)))
+
+
+def _summary(path: Path, n: int, r: dict[str, Any]) -> GoldSummary:
+    """Line n of a gold summary file."""
+    rid = _str_id(r.get("release_id"))
+    if rid is None:
+        raise GoldFormatError(f"{path}:{n}: a gold summary needs a release_id")
+    return GoldSummary(
+        id=str(r.get("id") or f"{path.stem}-{n}"),
+        release_id=rid,
+        key_facts=tuple(str(k) for k in r.get("key_facts") or ()),
+        reference=str(r.get("reference") or ""),
+    )
 
 
 def corpus_releases(path: Path) -> tuple[Release, ...] | None:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from eval.gold import GoldSummary
-from eval.metrics import faithfulness, key_fact_recall, rouge, word_count
-from eval.report import Record, ResultsWriter, run_items
+from eval.metrics import faithfulness
+from eval.records import SummaryResult
+from eval.runner import run_items
+from eval.scoring import score_summary
+from eval.store import ResultsWriter
 
 
 @dataclass(frozen=True)
@@ -23,14 +26,12 @@ class SummaryOptions:
     length: str = "short"  # short | bullets | detailed, as `pressqa summarize --length`
 
 
-def evaluate_summary(engine: Any, item: GoldSummary, options: SummaryOptions) -> Record:
-    record: Record = {"id": item.id, "release_id": item.release_id, "reference": item.reference}
+def evaluate_summary(engine: Any, item: GoldSummary, options: SummaryOptions) -> SummaryResult:
+    record = SummaryResult(id=item.id, release_id=item.release_id, reference=item.reference)
     release = engine.index.release(item.release_id)
     if release is None:
-        record.update(error=f"release {item.release_id} is not in the index", summary=None)
-        return record
-    record["title"] = release.title
-    record["source_words"] = len(release.text.split())
+        return replace(record, error=f"release {item.release_id} is not in the index")
+    record = replace(record, title=release.title, source_words=len(release.text.split()))
     try:
         t0 = time.perf_counter()
         stream = engine.summarize_release(item.release_id, options.length, model=options.model)  # type: ignore[arg-type]
@@ -41,45 +42,21 @@ def evaluate_summary(engine: Any, item: GoldSummary, options: SummaryOptions) ->
         total = time.perf_counter() - t0
         summary = stream.summary.text
     except Exception as exc:  # one broken item must not end a long run; it is reported as an error
-        record.update(error=f"{type(exc).__name__}: {exc}", summary=None)
-        return record
-    faith = faithfulness(summary, release.text)
-    record.update(
+        return replace(record, error=f"{type(exc).__name__}: {exc}")
+    record = replace(
+        record,
         summary=summary,
-        key_facts=list(item.key_facts),
-        # Checked against the release text, which results.jsonl does not keep: not re-scored by `eval report`.
-        faithfulness={
-            **asdict(faith),
-            "numbers_supported": faith.numbers_supported,
-            "dates_supported": faith.dates_supported,
-            "names_supported": faith.names_supported,
-        },
+        key_facts=tuple(item.key_facts),
+        faithfulness=faithfulness(summary, release.text),
         latency={"first_token": round(first_piece if first_piece is not None else total, 4), "total": round(total, 4)},
         engine_timings={k: round(v, 4) for k, v in stream.summary.timings.items()},
-        error=None,
     )
-    return score_record(record)
-
-
-def score_record(record: Record) -> Record:
-    """Key facts, ROUGE and length from the summary and the gold kept in the record (re-scorable)."""
-    if record.get("error"):
-        return record
-    summary = record["summary"]
-    recall, missing = key_fact_recall(summary, record["key_facts"])
-    record.update(
-        key_fact_recall=None if recall is None else round(recall, 4),
-        missing_facts=missing,
-        rouge={k: round(v, 4) for k, v in rouge(summary, record["reference"]).items()},
-        words=word_count(summary),
-        reference_words=word_count(record["reference"]),
-    )
-    return record
+    return score_summary(record)
 
 
 def run_summaries(
     engine: Any, items: Sequence[GoldSummary], options: SummaryOptions, writer: ResultsWriter, progress: bool = True
-) -> tuple[list[Record], bool]:
+) -> tuple[list[SummaryResult], bool]:
     return run_items(
         items,
         lambda item: evaluate_summary(engine, item, options),
@@ -91,10 +68,10 @@ def run_summaries(
     )
 
 
-def _running(records: Sequence[Record]) -> str:
+def _running(records: Sequence[SummaryResult]) -> str:
     """The progress bar's running scores."""
-    done = [r for r in records if not r.get("error")]
-    recalls = [r["key_fact_recall"] for r in done if r["key_fact_recall"] is not None]
-    rl = sum(r["rouge"]["rougeLsum"] for r in done) / len(done) if done else 0.0
+    done = [r for r in records if not r.error]
+    recalls = [r.key_fact_recall for r in done if r.key_fact_recall is not None]
+    rl = sum(r.rouge["rougeLsum"] for r in done) / len(done) if done else 0.0
     facts = f"facts {100 * sum(recalls) / len(recalls):.0f}% " if recalls else ""
     return f"{facts}R-Lsum {100 * rl:.1f} errors {len(records) - len(done)}"

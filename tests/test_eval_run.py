@@ -128,6 +128,7 @@ def test_eval_report_rescores_results(tmp_path: Path) -> None:
         "latency": {"retrieve": 0.1, "first_token": 1.0, "total": 2.0},
         "correct": False,  # as an older, wrong metric would have said
         "error": None,
+        "note_from_an_older_version": "kept",
     }
     (tmp_path / "results.jsonl").write_text(json.dumps(record) + "\n")
     result = runner.invoke(app, ["eval", "report", str(tmp_path)])
@@ -136,8 +137,70 @@ def test_eval_report_rescores_results(tmp_path: Path) -> None:
     assert summary["overall"]["accuracy"] == 1.0
     assert summary["overall"]["hit@1"] == 0.0 and summary["overall"]["hit@3"] == 1.0
     assert summary["overall"]["mrr@10"] == 0.5 and summary["overall"]["citation_precision"] == 1.0
-    assert json.loads((tmp_path / "results.jsonl").read_text())["correct"] is True
+    rescored = json.loads((tmp_path / "results.jsonl").read_text())
+    assert rescored["correct"] is True and rescored["note_from_an_older_version"] == "kept"
+    # The results came without a summary.json: nothing says which machine made them.
+    assert "machine" not in summary
     assert (tmp_path / "accuracy_by_type.png").exists() and (tmp_path / "report.md").exists()
+
+
+def test_retrieval_only_run_records_its_machine_and_the_settings_defaults(
+    tmp_path: Path, writable_index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real run over the sample index: --top-k comes from the settings, summary.json records the machine."""
+    from embeddings.hardware import detected_cpu
+
+    monkeypatch.setenv("PRESSQA_TOP_K", "3")
+    monkeypatch.setenv("PRESSQA_THREADS", "1")
+    gold, out = _write_gold(tmp_path / "gold.jsonl"), tmp_path / "run"
+    args = ["eval", "qa", "--gold", str(gold), "--index", str(writable_index_dir), "--out", str(out)]
+    result = runner.invoke(app, [*args, "--retrieval-only", "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["config"]["top_k"] == 3 and summary["config"]["max_new_tokens"] == 200
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert all(len(r["shown"]) == 3 for r in records)
+    machine = summary["machine"]
+    assert machine["model"] == detected_cpu().model and machine["cores"] == detected_cpu().cores
+    assert machine["threads"] == 1 and set(machine["flags"]) >= {"avx2", "avx512_vnni", "avx512_bf16", "amx_bf16"}
+    assert machine["onnxruntime"] and machine["torch"]
+    table = runner.invoke(app, ["eval", "table", str(out)])
+    assert table.exit_code == 0 and table.output.splitlines()[0].endswith("| CPU |")
+    assert "(not recorded)" not in table.output
+
+
+def test_committed_summaries_still_read_and_show_their_cpu() -> None:
+    """Every committed summary.json reads back unchanged, and predates machine records: the project's EPYC."""
+    from eval.compare import results_table
+    from eval.store import load_summary
+
+    folders = sorted(p.parent for p in (Path(__file__).parents[1] / "eval" / "results").glob("*/summary.json"))
+    assert len(folders) >= 20
+    runs = []
+    for folder in folders:
+        summary = load_summary(folder)
+        assert summary.to_json() == json.loads((folder / "summary.json").read_text()), folder.name
+        runs.append((folder.name, summary))
+    rows = [line for line in results_table(runs).splitlines() if line.startswith("| ") and "---" not in line]
+    data_rows = [r for r in rows if not r.startswith("| run |")]
+    assert len(data_rows) == len(folders)
+    assert all(r.endswith("| EPYC AVX2 (not recorded) |") for r in data_rows)
+
+
+def test_cpu_label_from_the_recorded_flags_and_model() -> None:
+    from embeddings.hardware import AMX_XEON, AVX2_ONLY, FLAGS
+    from eval.provenance import cpu_label
+
+    def recorded(model: str, flags: tuple[str, ...]) -> dict:
+        return {"model": model, "cores": 2, "flags": {f: f in flags for f in FLAGS}, "threads": 2}
+
+    assert cpu_label(recorded("Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz", AMX_XEON)) == "Xeon AMX"
+    assert cpu_label(recorded("AMD EPYC 7B12", AVX2_ONLY)) == "EPYC AVX2"
+    assert cpu_label(recorded("Intel(R) Xeon(R) CPU @ 2.20GHz", ("avx2", "avx512f", "avx512_vnni"))) == (
+        "Xeon AVX-512 VNNI"
+    )
+    assert cpu_label(recorded("Some CPU", ())) == "Some no AVX2"
+    assert cpu_label(None) == "EPYC AVX2 (not recorded)"
 
 
 def test_eval_errors_are_one_clear_line(tmp_path: Path) -> None:
@@ -232,10 +295,12 @@ class _StubEngine:
 
 
 def test_runners_score_what_the_engine_says(tmp_path: Path) -> None:
+    from eval.aggregate import summarize
     from eval.gold import GoldQuestion, GoldSummary
-    from eval.report import ResultsWriter, read_results, summarize_qa, summarize_summaries, write_outputs
+    from eval.outputs import write_outputs
     from eval.run_qa import QAOptions, run_qa
     from eval.run_summaries import SummaryOptions, run_summaries
+    from eval.store import ResultsWriter, read_results
 
     engine = _StubEngine()
     items = [
@@ -246,21 +311,23 @@ def test_runners_score_what_the_engine_says(tmp_path: Path) -> None:
     ]
     with ResultsWriter(tmp_path / "qa" / "results.jsonl") as writer:
         records, interrupted = run_qa(engine, items, QAOptions(top_k=2), writer, progress=False)
+    # The JSON form reads back as the same records.
     assert not interrupted and read_results(tmp_path / "qa" / "results.jsonl") == records
     # Only questions reach the engine: never gold answers or releases.
     assert set(engine.asked) == {i.question for i in items}
     q1, q2, q3, q4 = records
-    assert q1["correct"] and q1["ok"] and q1["gold_rank"] == 2 and q1["cites_gold"] and q1["shown"] == ["r2", "r1"]
-    assert len(q1["retrieved"]) == 3  # metrics see max(10, k) passages while the model saw k
-    assert not q2["found"] and q2["ok"]
-    assert not q3["correct"] and q3["gold_rank"] is None and not q3["cites_gold"]
+    assert q1.correct and q1.ok and q1.gold_rank == 2 and q1.cites_gold and q1.shown == ("r2", "r1")
+    assert len(q1.retrieved) == 3  # metrics see max(10, k) passages while the model saw k
+    assert not q2.found and q2.ok
+    assert not q3.correct and q3.gold_rank is None and not q3.cites_gold
     # A refusal is never a right answer, even when its wording contains the gold answer.
-    assert "Mississippi" in q4["answer"] and not q4["correct"] and q4["f1"] == 0.0
-    summary = summarize_qa(records, {"gold": "g", "model": "m", "retrieval": "hybrid"}, {})
-    o = summary["overall"]
+    assert "Mississippi" in (q4.answer or "") and not q4.correct and q4.f1 == 0.0
+    config = {"gold": "g", "model": "m", "retrieval": "hybrid"}
+    summary = summarize("qa", records, config, {}, git=None, machine=None)
+    o = summary.overall
     assert (o["accuracy"], o["hit@1"], o["hit@3"], o["mrr@10"]) == (0.3333, 0.0, 0.6667, 0.3333)
     assert (o["citation_precision"], o["refused_unanswerable"], o["wrongly_refused"]) == (0.5, 1.0, 0.3333)
-    assert summary["by_type"]["when"]["n"] == 2 and o["overall_correct"] == 0.5
+    assert summary.by_type["when"]["n"] == 2 and o["overall_correct"] == 0.5
     assert o["correct_and_cited"] == 0.3333  # q1 only: right and citing r1; q3 wrong; q4 refused
     write_outputs(tmp_path / "qa", summary, records)
     assert "q3 (when)" in (tmp_path / "qa" / "report.md").read_text()
@@ -269,10 +336,11 @@ def test_runners_score_what_the_engine_says(tmp_path: Path) -> None:
     engine.asked.clear()
     with ResultsWriter(tmp_path / "r" / "results.jsonl") as writer:
         records, _ = run_qa(engine, items, QAOptions(top_k=2, retrieval_only=True), writer, progress=False)
-    assert [r["gold_rank"] for r in records] == [2, None, None, 2] and records[0]["correct"] is None
-    o = summarize_qa(records, {"retrieval_only": True}, {})["overall"]
+    assert [r.gold_rank for r in records] == [2, None, None, 2] and records[0].correct is None
+    summary = summarize("qa", records, {"retrieval_only": True}, {}, git=None, machine=None)
+    o = summary.overall
     assert (o["hit@1"], o["hit@3"], o["accuracy"], o["wrongly_refused"]) == (0.0, 0.6667, None, None)
-    write_outputs(tmp_path / "r", summarize_qa(records, {"retrieval_only": True}, {}), records)
+    write_outputs(tmp_path / "r", summary, records)
 
     golds = [
         GoldSummary("s1", "r1", ("$2.6 million", "103,000 axes"), "Fiskars Brands Inc. will pay $2.6 million."),
@@ -280,13 +348,14 @@ def test_runners_score_what_the_engine_says(tmp_path: Path) -> None:
     ]
     with ResultsWriter(tmp_path / "s" / "results.jsonl") as writer:
         records, _ = run_summaries(engine, golds, SummaryOptions(), writer, progress=False)
+    assert read_results(tmp_path / "s" / "results.jsonl") == records
     s1, s2 = records
-    assert s1["key_fact_recall"] == 0.5 and s1["missing_facts"] == ["103,000 axes"]
-    faith = s1["faithfulness"]
-    assert faith["numbers_unsupported"] == ["7"] and "John Smith" in faith["names_unsupported"]
-    assert s1["rouge"]["rouge1"] > 0.5 and s1["words"] == 12
-    assert "not in the index" in s2["error"]
-    summary = summarize_summaries(records, {"gold": "g"}, {})
-    assert summary["overall"]["errors"] == 1 and summary["overall"]["key_fact_recall"] == 0.5
+    assert s1.key_fact_recall == 0.5 and s1.missing_facts == ("103,000 axes",)
+    assert s1.faithfulness is not None and s1.faithfulness.numbers_unsupported == ["7"]
+    assert "John Smith" in s1.faithfulness.names_unsupported
+    assert s1.rouge["rouge1"] > 0.5 and s1.words == 12
+    assert s2.error and "not in the index" in s2.error
+    summary = summarize("summaries", records, {"gold": "g"}, {}, git=None, machine=None)
+    assert summary.overall["errors"] == 1 and summary.overall["key_fact_recall"] == 0.5
     write_outputs(tmp_path / "s", summary, records)
     assert (tmp_path / "s" / "scores.png").exists()

@@ -1,0 +1,54 @@
+"""The scores of one item, from what its record keeps of the answer and the gold.
+
+Separate from asking, so that `pressqa eval report` can re-score old results after a metric fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from eval.metrics import cites_release, gold_rank, key_fact_recall, rouge, score_answer, word_count
+from eval.normalize import normalize_answer
+from eval.records import QAResult, SummaryResult
+
+
+def score_question(record: QAResult) -> QAResult:
+    if record.error:
+        return record
+    rank = gold_rank([p.release_id for p in record.retrieved], record.gold_release_id)
+    if record.retrieval_only:
+        return replace(record, gold_rank=rank, correct=None, ok=None, exact_match=None, f1=None, cites_gold=None)
+    answers = record.gold_answers
+    # A refusal answers nothing, whatever its wording: the product's refusal repeats the question, which
+    # can contain a gold answer ("Were Donna Phillips and Janet Smith from Mississippi?").
+    prediction = (record.answer or "") if record.found else ""
+    score = score_answer(prediction, answers)
+    return replace(
+        record,
+        correct=score.correct,
+        matched_answer=score.matched,
+        exact_match=round(score.exact_match, 4),
+        f1=round(score.f1, 4),
+        # What the match compared, so a failure can be read without re-running the normaliser.
+        normalized_answer=normalize_answer(record.answer or ""),
+        normalized_gold=tuple(normalize_answer(a) for a in answers),
+        ok=score.correct if record.answerable else not record.found,
+        gold_rank=rank,
+        cites_gold=cites_release([c.release_id for c in record.citations], record.gold_release_id),
+    )
+
+
+def score_summary(record: SummaryResult) -> SummaryResult:
+    """Key facts, ROUGE and length from the summary and the gold kept in the record."""
+    if record.error:
+        return record
+    summary = record.summary or ""
+    recall, missing = key_fact_recall(summary, record.key_facts)
+    return replace(
+        record,
+        key_fact_recall=None if recall is None else round(recall, 4),
+        missing_facts=tuple(missing),
+        rouge={k: round(v, 4) for k, v in rouge(summary, record.reference).items()},
+        words=word_count(summary),
+        reference_words=word_count(record.reference),
+    )
