@@ -15,10 +15,12 @@ from tests.conftest import SAMPLES
 PRESSQA = [sys.executable, "-m", "ui.cli"]
 
 
-def run(*args: str, index: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PRESSQA_INDEX": str(index)}
+def run(
+    *args: str, index: Path, timeout: int = 600, env: dict[str, str] | None = None, command: list[str] = PRESSQA
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PRESSQA_INDEX": str(index), **(env or {})}
     return subprocess.run(
-        [*PRESSQA, *args], capture_output=True, text=True, env=env, timeout=timeout, cwd=Path(__file__).parents[1]
+        [*command, *args], capture_output=True, text=True, env=full_env, timeout=timeout, cwd=Path(__file__).parents[1]
     )
 
 
@@ -75,3 +77,29 @@ def test_question_over_the_limit_is_refused_without_loading_models(sample_index_
 def test_sample_corpus_ingests_cleanly(tmp_path: Path) -> None:
     result = run("ingest", str(SAMPLES), index=tmp_path / "idx")
     assert result.returncode == 0 and "14 added" in result.stdout, result.stderr
+
+
+HIDE_LXML_HTML_CLEAN = """
+import sys
+sys.modules["lxml_html_clean"] = None  # as if pip had left it out
+from ui.cli import app
+app()
+"""
+
+
+def test_without_an_html_library_other_formats_still_ingest(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    record = {"id": "oaks", "title": "Oaks planted", "date": "2024-05-01", "text": "The council planted 300 oaks."}
+    (folder / "news.jsonl").write_text(json.dumps(record) + "\n")
+    (folder / "page.html").write_text("<html><title>Fares</title><body><p>Fares rise in May.</p></body></html>")
+    hidden = [sys.executable, "-c", HIDE_LXML_HTML_CLEAN]
+    result = run("ingest", str(folder), index=tmp_path / "idx", command=hidden)
+    assert result.returncode == 0, result.stderr
+    assert "1 added, 0 updated, 0 unchanged, 1 failed" in result.stdout
+    failed = [line for line in result.stderr.splitlines() if line.startswith("failed:")]
+    assert failed == [
+        f"failed: {folder / 'page.html'}: reading HTML needs the Python package lxml_html_clean "
+        "(pip install lxml_html_clean)"
+    ]
+    assert "Traceback" not in result.stderr
