@@ -51,7 +51,7 @@ class AnswerStream:
     question: str
     passages: Sequence[Passage]
     generator: Generator | None
-    max_new_tokens: int = 200
+    max_new_tokens: int
     stop: threading.Event | None = None
     timings: dict[str, float] | None = None
     answer: Answer | None = None

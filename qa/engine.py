@@ -77,7 +77,7 @@ class Engine:
         filters: Filters | None = None,
         model: str | None = None,
         stop: threading.Event | None = None,
-        max_new_tokens: int = 200,
+        max_new_tokens: int | None = None,
     ) -> AnswerStream:
         question = self.check_question(question)
         timings: dict[str, float] = {}
@@ -90,6 +90,7 @@ class Engine:
         retrieval = self.retriever.search(question, k or self.settings.top_k, filters)
         timings.update({f"retrieve_{k}": v for k, v in retrieval.timings.items()})
         timings["retrieve"] = time.perf_counter() - t0
+        max_new_tokens = max_new_tokens or self.settings.max_new_tokens
         return AnswerStream(question, retrieval.passages, generator, max_new_tokens, stop, timings)
 
     def find_release(self, release: str) -> str:
@@ -104,13 +105,14 @@ class Engine:
     def summarize_release(
         self,
         release: str,
-        length: SummaryLength = "short",
+        length: SummaryLength | None = None,
         model: str | None = None,
         stop: threading.Event | None = None,
         on_status: StatusCallback | None = None,
     ) -> ReleaseSummaryStream:
         found = self.index.release(self.find_release(release))
         assert found is not None
+        length = length or self.settings.summary_length
         return ReleaseSummaryStream(self.generator(model), length, stop, on_status, release=found)
 
     def summarize_topic(
@@ -119,12 +121,14 @@ class Engine:
         since: date | None = None,
         until: date | None = None,
         organisation: str | None = None,
-        length: SummaryLength = "short",
+        length: SummaryLength | None = None,
         model: str | None = None,
-        max_releases: int = 6,
+        max_releases: int | None = None,
         stop: threading.Event | None = None,
     ) -> TopicSummaryStream:
         topic = self.check_question(topic)
+        length = length or self.settings.summary_length
+        max_releases = max_releases or self.settings.max_releases
         filters = Filters(since=since, until=until, organisation=organisation)
         passages = self.retriever.search(topic, k=max_releases * 3, filters=filters).passages
         return TopicSummaryStream(

@@ -79,6 +79,34 @@ def test_sample_corpus_ingests_cleanly(tmp_path: Path) -> None:
     assert result.returncode == 0 and "14 added" in result.stdout, result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "env", "line"),
+    [
+        (["ask", "x"], {"PRESSQA_TOP_K": "six"}, "PRESSQA_TOP_K='six' is not valid: expected a whole number from 1"),
+        (["ask", "x", "--top-k", "0"], {}, "--top-k=0 is not valid: expected a whole number from 1 to 30"),
+        (["summarize", "--query", "x", "--length", "long"], {}, "expected one of short, bullets, detailed"),
+        (["ingest", str(SAMPLES)], {"PRESSQA_THREADS": "0"}, "PRESSQA_THREADS='0' is not valid"),
+        (["serve"], {"PRESSQA_PORT": "99999"}, "PRESSQA_PORT='99999' is not valid: expected a whole number from 1"),
+        (["serve", "--auth", "ann"], {}, "--auth='ann' is not valid: expected USER:PASS, both non-empty"),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_exit_status_2(tmp_path: Path, args: list[str], env: dict, line: str) -> None:
+    result = run(*args, index=tmp_path / "idx", env=env, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and line in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "idx").exists(), "nothing ran before the settings were checked"
+
+
+@pytest.mark.slow
+def test_top_k_setting_reaches_an_answered_question(sample_index_dir: Path) -> None:
+    question = "How much will the Millbrook Bridge repair cost?"
+    result = run("ask", question, "--json", index=sample_index_dir, env={"PRESSQA_TOP_K": "2"})
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["found"] is True and len(data["retrieved"]) == 2
+
+
 HIDE_LXML_HTML_CLEAN = """
 import sys
 sys.modules["lxml_html_clean"] = None  # as if pip had left it out
