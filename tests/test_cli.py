@@ -98,6 +98,18 @@ def test_a_bad_setting_is_one_line_and_exit_status_2(tmp_path: Path, args: list[
     assert not (tmp_path / "idx").exists(), "nothing ran before the settings were checked"
 
 
+def test_top_k_from_the_environment_sets_the_passages_retrieved(sample_index_dir: Path, tmp_path: Path) -> None:
+    # Refused by the name check, so no model runs; PRESSQA_MODEL names one that could not load if asked for.
+    question = "How much did Councillor Dmitri Savchenko say the Millbrook Bridge repair would cost?"
+    env = {"PRESSQA_TOP_K": "2", "PRESSQA_MODEL": str(tmp_path / "no-model-here")}
+    result = run("ask", question, "--json", index=sample_index_dir, env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["found"] is False and len(data["retrieved"]) == 2
+    given = run("ask", question, "--json", "--top-k", "3", index=sample_index_dir, env=env)
+    assert len(json.loads(given.stdout)["retrieved"]) == 3, "an option given wins over the environment"
+
+
 @pytest.mark.slow
 def test_top_k_setting_reaches_an_answered_question(sample_index_dir: Path) -> None:
     question = "How much will the Millbrook Bridge repair cost?"

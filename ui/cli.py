@@ -124,9 +124,9 @@ def ask(
         filters = Filters(_date(since), _date(until), organisation)
         engine = _engine(settings)
         stream = engine.ask(question, filters=filters)
+        raw = _stream(stream, as_json)  # the model loads here, if the answer needs it
     except (QuestionError, ValueError) as exc:
         raise fail(str(exc)) from None
-    raw = _stream(stream, as_json)
     assert stream.answer is not None
     _print_result(stream.answer, raw, as_json)
 
