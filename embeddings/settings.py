@@ -1,34 +1,105 @@
-"""Every setting in one place, read from PRESSQA_* environment variables (arguments override them)."""
+"""Every setting and its default in one place, read from PRESSQA_* environment variables.
+
+Arguments (command-line options, keyword overrides) win over the environment. A value that does not
+fit raises SettingsError, whose message is one line naming the variable or option and what it takes.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
 
 from platformdirs import user_cache_dir, user_data_dir
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "PRESSQA_"
+SummaryLength = Literal["short", "bullets", "detailed"]
+
+
+class SettingsError(ValueError):
+    """A setting has a value it cannot take; str() is one line naming where the value came from."""
+
+    def __init__(self, source: str, value: object, expected: str) -> None:
+        self.source = source  # "PRESSQA_TOP_K" or "--top-k"
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{source}={value!r} is not valid: expected {expected}")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PRESSQA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     index: Path = Field(default_factory=lambda: Path(user_data_dir("pressqa")) / "index")
     cache: Path = Field(default_factory=lambda: Path(user_cache_dir("pressqa")))
-    model: str = "qwen2.5-0.5b"
-    top_k: int = 6  # passages shown to the answer model
-    max_new_tokens: int = 200  # answer length cap, in tokens
-    max_releases: int = 6  # releases a topic summary draws on
-    max_question_chars: int = 2000
-    max_upload_bytes: int = 50 * 1024 * 1024
-    threads: int | None = None  # torch threads; None lets torch decide
+    model: str = Field("qwen2.5-0.5b", min_length=1)
+    # Passages shown to the answer model; past 30 the prompt outgrows what the small models read well.
+    top_k: int = Field(6, ge=1, le=30)
+    # Answer length cap in tokens; 1024 is also the most the web API accepts per request.
+    max_new_tokens: int = Field(200, ge=1, le=1024)
+    # Releases a topic summary draws on (it retrieves 3 passages per release; 20 excerpts fit the prompt).
+    max_releases: int = Field(6, ge=1, le=20)
+    summary_length: SummaryLength = "short"
+    max_question_chars: int = Field(2000, ge=1)
+    max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1)
+    threads: int | None = Field(None, ge=1)  # torch threads; None lets torch decide
     # Int8 MLP weights for the answer model (PRESSQA_QUANTIZE=true). The same on every CPU: the model loads
     # in float32 (the int8 kernels take float32 activations), even where bfloat16 would otherwise be chosen,
     # and its MLP gate/up projections get int8 weights. On the AVX2 EPYC answers come ~15% sooner than
     # float32, but it is off by default: it answered 3 fewer of the 68 answerable DOJ dev questions (see
     # qa/generate.py choose_weights).
     quantize: bool = False
+    host: str = Field("127.0.0.1", min_length=1)  # the web app's address; 127.0.0.1 keeps it on this machine
+    port: int = Field(7860, ge=1, le=65535)
+    auth: str | None = Field(None, pattern=r"^(?:[^:]+:.+)?$")  # USER:PASS login for the web app; empty: none
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise settings_error(exc, values) from None
 
 
 def get_settings(**overrides: object) -> Settings:
-    clean = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**clean)
+    """The settings from the environment, with each override that is not None put over them."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def option_name(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def settings_error(exc: ValidationError, overrides: dict[str, Any]) -> SettingsError:
+    """The first problem of a validation error, as a SettingsError naming its variable or option."""
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    source = option_name(field) if field in overrides else env_name(field)
+    return SettingsError(source, error.get("input"), expected(field) or error["msg"])
+
+
+def expected(field: str) -> str:
+    """What a field takes, in words, from its type and Field constraints (so no range is restated)."""
+    info = Settings.model_fields.get(field)
+    if info is None:
+        return ""
+    bounds = {type(m).__name__: m for m in info.metadata}
+    low = getattr(bounds.get("Ge"), "ge", None)
+    high = getattr(bounds.get("Le"), "le", None)
+    annotation = info.annotation
+    if annotation is bool:
+        return "true or false"
+    if annotation in (int, int | None):
+        if low is not None and high is not None:
+            return f"a whole number from {low} to {high}"
+        return f"a whole number of at least {low}" if low is not None else "a whole number"
+    if annotation is Path:
+        return "a folder path"
+    if field == "auth":
+        return "USER:PASS, both non-empty"
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(get_args(annotation))
+    return "a non-empty text"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from embeddings.text.markers import MARKER, marker_numbers
@@ -45,12 +45,15 @@ class AnswerStream:
     The final text may differ from the streamed pieces (`raw`): a refusal is reworded and a missing
     citation marker is added. Interfaces show the pieces as they arrive, then replace them with
     `answer.text`.
+
+    `generator` is called for the model on the first token to generate, so an answer that needs none
+    (nothing retrieved, or names the passages never mention) loads none.
     """
 
     question: str
     passages: Sequence[Passage]
-    generator: Generator | None
-    max_new_tokens: int = 200
+    generator: Callable[[], Generator] | None
+    max_new_tokens: int
     stop: threading.Event | None = None
     timings: dict[str, float] | None = None
     answer: Answer | None = None
@@ -70,9 +73,12 @@ class AnswerStream:
             self.answer = Answer(text, False, (), tuple(self.passages), self.question, timings)
             yield text
             return
+        loading = time.perf_counter()
+        generator = self.generator()
+        started += time.perf_counter() - loading  # first_token and generate time the answer, not the loading
         raw = ""
         messages = answer_messages(self.question, self.passages)
-        for piece in self.generator.stream(messages, self.max_new_tokens, self.stop):
+        for piece in generator.stream(messages, self.max_new_tokens, self.stop):
             if not raw:
                 timings["first_token"] = time.perf_counter() - started
             raw += piece

@@ -13,7 +13,7 @@ from embeddings.index import Filters, Index
 from embeddings.ingest import Ingestor
 from embeddings.settings import Settings
 from qa.answer import AnswerStream
-from qa.conversation import standalone_question
+from qa.conversation import needs_rewrite, standalone_question
 from qa.generate import Generator, get_generator
 from qa.prompt import SummaryLength
 from qa.retrieve import RetrievalConfig, Retriever
@@ -77,20 +77,29 @@ class Engine:
         filters: Filters | None = None,
         model: str | None = None,
         stop: threading.Event | None = None,
-        max_new_tokens: int = 200,
+        max_new_tokens: int | None = None,
     ) -> AnswerStream:
+        """Retrieves at once; the model loads only when the answer needs it: to rewrite a follow-up, or on
+        the first token generated (a question refused by the name check never loads one)."""
         question = self.check_question(question)
         timings: dict[str, float] = {}
-        generator = self.generator(model)
         if history:
             t0 = time.perf_counter()
-            question = standalone_question(question, history, generator)
+            if needs_rewrite(question, history):
+                question = standalone_question(question, history, self.generator(model))
             timings["rewrite"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         retrieval = self.retriever.search(question, k or self.settings.top_k, filters)
         timings.update({f"retrieve_{k}": v for k, v in retrieval.timings.items()})
         timings["retrieve"] = time.perf_counter() - t0
-        return AnswerStream(question, retrieval.passages, generator, max_new_tokens, stop, timings)
+        return AnswerStream(
+            question,
+            retrieval.passages,
+            lambda: self.generator(model),
+            max_new_tokens or self.settings.max_new_tokens,
+            stop,
+            timings,
+        )
 
     def find_release(self, release: str) -> str:
         """A release id from an id or a title search; the best match when several titles match."""
@@ -104,13 +113,14 @@ class Engine:
     def summarize_release(
         self,
         release: str,
-        length: SummaryLength = "short",
+        length: SummaryLength | None = None,
         model: str | None = None,
         stop: threading.Event | None = None,
         on_status: StatusCallback | None = None,
     ) -> ReleaseSummaryStream:
         found = self.index.release(self.find_release(release))
         assert found is not None
+        length = length or self.settings.summary_length
         return ReleaseSummaryStream(self.generator(model), length, stop, on_status, release=found)
 
     def summarize_topic(
@@ -119,12 +129,14 @@ class Engine:
         since: date | None = None,
         until: date | None = None,
         organisation: str | None = None,
-        length: SummaryLength = "short",
+        length: SummaryLength | None = None,
         model: str | None = None,
-        max_releases: int = 6,
+        max_releases: int | None = None,
         stop: threading.Event | None = None,
     ) -> TopicSummaryStream:
         topic = self.check_question(topic)
+        length = length or self.settings.summary_length
+        max_releases = max_releases or self.settings.max_releases
         filters = Filters(since=since, until=until, organisation=organisation)
         passages = self.retriever.search(topic, k=max_releases * 3, filters=filters).passages
         return TopicSummaryStream(

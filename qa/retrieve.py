@@ -56,7 +56,7 @@ class Retriever:
         self.encoder = encoder
         self.config = config or RetrievalConfig()
 
-    def search(self, query: str, k: int = 6, filters: Filters | None = None) -> Retrieval:
+    def search(self, query: str, k: int, filters: Filters | None = None) -> Retrieval:
         timings: dict[str, float] = {}
         allowed = None
         if filters is not None and not filters.is_empty():

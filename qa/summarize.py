@@ -128,7 +128,7 @@ class ReleaseSummaryStream(SummaryStream):
 class TopicSummaryStream(SummaryStream):
     topic: str = ""
     passages: Sequence[Passage] = ()
-    max_releases: int = 6
+    max_releases: int = field(kw_only=True)  # Settings.max_releases, through Engine.summarize_topic
 
     def sources(self) -> list[tuple[Passage, str]]:
         """One entry per release, in rank order: its best passage, extended by its other retrieved ones."""

@@ -45,9 +45,16 @@ def test_missing_names(question: str, missing: list[str]) -> None:
     assert missing_names(question, passages) == missing
 
 
-def test_a_question_about_someone_the_releases_never_mention_is_refused_without_the_model(engine) -> None:
-    stream = engine.ask("How much did Councillor Dmitri Savchenko say the Millbrook Bridge repair would cost?")
+def test_a_question_about_someone_the_releases_never_mention_is_refused_without_the_model(engine, tmp_path) -> None:
+    from qa import generate
+
+    # A model that cannot load: asking for it at all (eagerly, or for this refusal) raises ValueError.
+    unloadable = str(tmp_path / "no-model-here")
+    loaded = set(generate._generators)
+    question = "How much did Councillor Dmitri Savchenko say the Millbrook Bridge repair would cost?"
+    stream = engine.ask(question, model=unloadable)
     pieces = list(stream)
+    assert set(generate._generators) == loaded, "no model was loaded"
     answer = stream.answer
     assert not answer.found and answer.citations == ()
     assert answer.text == pieces[-1]

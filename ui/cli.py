@@ -8,11 +8,12 @@ import sys
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from embeddings.settings import Settings
     from qa.types import Answer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -20,7 +21,28 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-app = typer.Typer(
+
+class PressqaApp(typer.Typer):
+    """The command group, with the one handler for errors any command can meet: a setting that does not fit
+    (exit 2, like a bad option) and a model that cannot be loaded, each reported as one line on stderr."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            from embeddings.settings import SettingsError
+            from qa.models import ModelError
+
+            if isinstance(exc, SettingsError):
+                typer.echo(f"error: {exc}", err=True)
+                sys.exit(2)
+            if isinstance(exc, ModelError):
+                typer.echo(f"error: the language model is not available: {exc}", err=True)
+                sys.exit(1)
+            raise
+
+
+app = PressqaApp(
     help="Ask questions about press releases and summarise them, offline, with citations.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -38,10 +60,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _settings(index: Path | None, model: str | None = None, **extra: object):
+def _settings(**options: object) -> Settings:
+    """The settings, with the options the user gave (not None) over PRESSQA_* and the defaults."""
     from embeddings.settings import get_settings
 
-    return get_settings(index=index, model=model, **extra)
+    return get_settings(**options)  # a value that does not fit: SettingsError, reported by PressqaApp
 
 
 def _engine(settings: object, create: bool = False):
@@ -70,7 +93,7 @@ def ingest(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise fail(f"no such file or folder: {', '.join(missing)}")
-    engine = _engine(_settings(index), create=True)
+    engine = _engine(_settings(index=index), create=True)
     fields = FieldMap(id_field, title_field, date_field, text_field, org_field)
     report = engine.ingestor.ingest_paths(paths, fields, show_progress=True)
     for error in report.failed:
@@ -85,7 +108,8 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     index: IndexOpt = None,
     model: ModelOpt = None,
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=30, help="Passages shown to the model.")] = 6,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Passages shown to the model.")] = None,
+    max_new_tokens: Annotated[int | None, typer.Option("--max-new-tokens", help="Longest answer, in tokens.")] = None,
     since: Annotated[str | None, typer.Option(help="Only releases on or after this date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Only releases on or before this date (YYYY-MM-DD).")] = None,
     organisation: Annotated[str | None, typer.Option(help="Only releases whose organisation contains this.")] = None,
@@ -95,14 +119,14 @@ def ask(
     from embeddings.index import Filters
     from qa.engine import QuestionError
 
-    settings = _settings(index, model)
+    settings = _settings(index=index, model=model, top_k=top_k, max_new_tokens=max_new_tokens)
     try:
         filters = Filters(_date(since), _date(until), organisation)
         engine = _engine(settings)
-        stream = engine.ask(question, k=top_k, filters=filters)
+        stream = engine.ask(question, filters=filters)
+        raw = _stream(stream, as_json)  # the model loads here, if the answer needs it
     except (QuestionError, ValueError) as exc:
         raise fail(str(exc)) from None
-    raw = _stream(stream, as_json)
     assert stream.answer is not None
     _print_result(stream.answer, raw, as_json)
 
@@ -154,7 +178,12 @@ def summarize(
     query: Annotated[str | None, typer.Option("--query", help="Summarise all releases on this topic.")] = None,
     since: Annotated[str | None, typer.Option(help="With --query: from this date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="With --query: up to this date (YYYY-MM-DD).")] = None,
-    length: Annotated[str, typer.Option(help="short, bullets or detailed.")] = "short",
+    length: Annotated[
+        str | None, typer.Option("--length", "--summary-length", help="short, bullets or detailed.")
+    ] = None,
+    max_releases: Annotated[
+        int | None, typer.Option("--max-releases", help="With --query: releases the summary draws on.")
+    ] = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
@@ -164,18 +193,13 @@ def summarize(
 
     if (release is None) == (query is None):
         raise fail("give exactly one of --release ID and --query TEXT")
-    if length not in ("short", "bullets", "detailed"):
-        raise fail("--length must be short, bullets or detailed")
-    engine = _engine(_settings(index, model))
+    settings = _settings(index=index, model=model, summary_length=length, max_releases=max_releases)
+    engine = _engine(settings)
     try:
         if release is not None:
-            stream = engine.summarize_release(
-                release,
-                length,
-                on_status=lambda m: typer.echo(m, err=True),  # type: ignore[arg-type]
-            )
+            stream = engine.summarize_release(release, on_status=lambda m: typer.echo(m, err=True))
         else:
-            stream = engine.summarize_topic(query or "", _date(since), _date(until), length=length)  # type: ignore[arg-type]
+            stream = engine.summarize_topic(query or "", _date(since), _date(until))
     except (QuestionError, ReleaseNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from None
     raw = _stream(stream, as_json)
@@ -186,7 +210,7 @@ def summarize(
 @app.command()
 def remove(release_id: str, index: IndexOpt = None) -> None:
     """Delete one release (and its passages) from the index."""
-    engine = _engine(_settings(index))
+    engine = _engine(_settings(index=index))
     if not engine.index.remove(release_id):
         raise fail(f"no release with id '{release_id}' in {engine.index.path}")
     typer.echo(f"removed {release_id}")
@@ -195,7 +219,7 @@ def remove(release_id: str, index: IndexOpt = None) -> None:
 @app.command()
 def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Show what the index holds."""
-    engine = _engine(_settings(index))
+    engine = _engine(_settings(index=index))
     s = engine.index.stats()
     data = {
         "index": str(engine.index.path),
@@ -218,23 +242,21 @@ def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 @app.command()
 def serve(
     index: IndexOpt = None,
-    host: Annotated[str, typer.Option(help="Address to bind; 127.0.0.1 keeps it on this machine.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 7860,
-    auth: Annotated[
-        str | None, typer.Option(help="USER:PASS to require a login (or $PRESSQA_AUTH).", envvar="PRESSQA_AUTH")
-    ] = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind; 127.0.0.1 keeps it on this machine.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    auth: Annotated[str | None, typer.Option(help="USER:PASS to require a login (or $PRESSQA_AUTH).")] = None,
     model: ModelOpt = None,
     sample: Annotated[bool, typer.Option(help="Index the bundled sample releases when the index is empty.")] = True,
 ) -> None:
     """Start the web chat."""
     from ui.app import serve as serve_app
 
-    settings = _settings(index, model)
+    settings = _settings(index=index, model=model, host=host, port=port, auth=auth)
     engine = _engine(settings, create=True)
     if sample and engine.index.stats().releases == 0:
         typer.echo(f"The index is empty: indexing the sample releases from {SAMPLE_RELEASES} ...")
         typer.echo(engine.ingestor.ingest_paths([SAMPLE_RELEASES], show_progress=True).summary())
-    serve_app(engine, host=host, port=port, auth=auth)
+    serve_app(engine, host=settings.host, port=settings.port, auth=settings.auth)
 
 
 def _register_eval() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from embeddings.load.base import SUPPORTED_SUFFIXES, BadFile, FieldMap, LoadError, LoadResult
 from embeddings.load.dateline import parse_date, parse_dateline
-from embeddings.load.html import load_html
+from embeddings.load.html import load_html  # imports no HTML library until a page is read
 from embeddings.load.records import load_csv, load_json, load_jsonl
 from embeddings.load.text import load_text
 from embeddings.load.walk import walk

@@ -10,16 +10,19 @@ Conventions:
   lines or URLs), else the dateline.
 - organisation: the page's og:site_name unless that is a bare domain, else header's guess.
 - id: the file stem; origin: the file path.
+
+trafilatura and the libraries under it are imported on the first page read, so that the other formats
+ingest without them; a missing one makes each page a one-line LoadError naming the package to install.
 """
 
 from __future__ import annotations
 
 import html as html_lib
+import importlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
-
-import trafilatura
+from types import ModuleType
 
 from embeddings.load.base import BadFile, FieldMap
 from embeddings.load.dateline import parse_date, parse_dateline
@@ -35,6 +38,28 @@ _CONTENT = re.compile(r"""content\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECAS
 _DOMAIN = re.compile(r"(?:[\w-]+\.)+[a-z]{2,}", re.IGNORECASE)
 # htmldate's extensive search guesses from any year on the page ("Copyright 2024" -> 2024-01-01).
 _DATE_PARAMS = {"extensive_search": False, "original_date": True}
+# What reading HTML imports, each after those it needs: module -> the package that installs it.
+# lxml_html_clean comes first because justext reaches it through lxml.html.clean, whose ImportError
+# when it is missing names no package that pip knows.
+HTML_MODULES = {
+    "lxml": "lxml",
+    "lxml_html_clean": "lxml_html_clean",
+    "justext": "justext",
+    "trafilatura": "trafilatura",
+}
+
+
+def _trafilatura() -> ModuleType:
+    """The trafilatura module (imported on the first call; later calls only look it up in sys.modules)."""
+    for name in HTML_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            # A library below these (htmldate, courlan, ...) names its own module; lxml.html.clean names none.
+            missing = exc.name.split(".")[0] if exc.name else name
+            package = HTML_MODULES.get(missing, missing)
+            raise BadFile(f"reading HTML needs the Python package {package} (pip install {package})") from None
+    return module
 
 
 def _one_line(s: str | None) -> str:
@@ -52,6 +77,7 @@ def _site_name(page: str) -> str | None:
 
 def load_html(path: Path, fields: FieldMap, max_bytes: int) -> Iterator[Release]:
     del fields  # a page has no named fields
+    trafilatura = _trafilatura()
     data = read_bytes(path, max_bytes)
     declared = _META_CHARSET.search(data[:4096])
     page = decode(data, declared[1].decode("ascii") if declared else None)
