@@ -184,14 +184,14 @@ def test_large_indexes_search_an_hnsw_graph_that_agrees_with_exact_search(
 ) -> None:
     import faiss
 
-    from embeddings import index as index_module
+    from embeddings import dense as dense_module
 
     query = encoder.encode_query("otter survey volunteers")
     exact = _open(writable_index_dir, encoder)
     expected = exact.dense_search(query, 5)
     exact.close()
 
-    monkeypatch.setattr(index_module, "FLAT_MAX_VECTORS", 10)  # the sample index has more chunks than this
+    monkeypatch.setattr(dense_module, "FLAT_MAX_VECTORS", 10)  # the sample index has more chunks than this
     graph = _open(writable_index_dir, encoder)
     assert isinstance(faiss.downcast_index(graph.dense().index), faiss.IndexHNSW)
     assert [i for i, _ in graph.dense_search(query, 5)] == [i for i, _ in expected]
