@@ -45,6 +45,8 @@ def test_missing_names(question: str, missing: list[str]) -> None:
     assert missing_names(question, passages) == missing
 
 
+# Slow: Engine.ask loads the language model before it retrieves, even for a question it then refuses.
+@pytest.mark.slow
 def test_a_question_about_someone_the_releases_never_mention_is_refused_without_the_model(engine) -> None:
     stream = engine.ask("How much did Councillor Dmitri Savchenko say the Millbrook Bridge repair would cost?")
     pieces = list(stream)
