@@ -1,11 +1,12 @@
 # `make run`: set everything up and start the chat on the bundled sample releases.
-# `make test`: set everything up and run the tests.
+# `make test`: set everything up and run every test (what CI runs).
+# `make check`: lint and every test that needs no language model (the fast loop while changing code).
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test browser lint
+.PHONY: setup run test check browser lint
 
 setup: $(STAMP)
 
@@ -27,11 +28,19 @@ browser:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
 
-# pytest exits 5 when it collects nothing (e.g. a filter matched no test): say so instead of failing.
+# $(call pytest,ARGS): pytest exits 5 when it collects nothing (e.g. a filter matched no test): say so
+# instead of failing.
+pytest = $(PY) -m pytest -q $(1) $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
+
 test: setup browser
 	$(VENV)/bin/ruff check embeddings qa ui eval tests
-	$(PY) -m pytest -q $(PYTEST_ARGS); status=$$?; \
-	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
+	$(call pytest,)
+
+# Tests marked `slow` load the language model (about a minute each on 2 cores); every other test runs
+# here, a browser test too where it needs no model (today each browser test asks the model).
+check: lint
+	$(call pytest,-m "not slow")
 
 lint: setup
 	$(VENV)/bin/ruff check embeddings qa ui eval tests

@@ -1,9 +1,18 @@
-"""Shared fixtures: the real embedding model, and real indexes on disk built from the sample releases."""
+"""Shared fixtures: the real embedding model, and real indexes on disk built from the sample releases.
+
+Tests write only under the system's temporary folder. The caches (the language model's safetensors
+built from the packaged GGUF, minutes to make; the embedding model's ONNX export, about half a minute)
+live in one folder there that later runs reuse, never in the user's own cache, and so do the XDG cache
+and config folders the libraries write to; the default index folder is a fresh one per session. All are
+set here, before any test module creates a Settings.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +20,19 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+TEST_CACHE = Path(tempfile.gettempdir()) / "pressqa-test-cache"
+os.environ["PRESSQA_CACHE"] = str(TEST_CACHE)
+# Libraries' own caches and settings follow: matplotlib's font list (the bench plots) and onnxruntime's
+# device id would otherwise land in ~/.cache and ~/.config.
+os.environ["XDG_CACHE_HOME"] = str(TEST_CACHE / "xdg-cache")
+os.environ["XDG_CONFIG_HOME"] = str(TEST_CACHE / "xdg-config")
+# Pytest imports this file twice (as `conftest`, and as `tests.conftest` where a test imports from it):
+# the second import keeps the first one's folder.
+if "PYTEST_PRESSQA_SESSION" not in os.environ:
+    os.environ["PYTEST_PRESSQA_SESSION"] = tempfile.mkdtemp(prefix="pressqa-test-session-")
+    atexit.register(shutil.rmtree, os.environ["PYTEST_PRESSQA_SESSION"], ignore_errors=True)
+TEST_INDEX = Path(os.environ["PYTEST_PRESSQA_SESSION"]) / "index"
+os.environ["PRESSQA_INDEX"] = str(TEST_INDEX)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "embeddings" / "sample_releases"
@@ -18,6 +40,7 @@ SHARED = REPO.parent / "shared"
 
 
 def shared_path(relative: str) -> Path:
+    """A path under ../shared, or a skip where this checkout has none."""
     path = SHARED / relative
     if not path.exists():
         pytest.skip(f"{path} is not available")

@@ -184,14 +184,14 @@ def test_large_indexes_search_an_hnsw_graph_that_agrees_with_exact_search(
 ) -> None:
     import faiss
 
-    from embeddings import index as index_module
+    from embeddings import dense as dense_module
 
     query = encoder.encode_query("otter survey volunteers")
     exact = _open(writable_index_dir, encoder)
     expected = exact.dense_search(query, 5)
     exact.close()
 
-    monkeypatch.setattr(index_module, "FLAT_MAX_VECTORS", 10)  # the sample index has more chunks than this
+    monkeypatch.setattr(dense_module, "FLAT_MAX_VECTORS", 10)  # the sample index has more chunks than this
     graph = _open(writable_index_dir, encoder)
     assert isinstance(faiss.downcast_index(graph.dense().index), faiss.IndexHNSW)
     assert [i for i, _ in graph.dense_search(query, 5)] == [i for i, _ in expected]
@@ -203,3 +203,14 @@ def test_large_indexes_search_an_hnsw_graph_that_agrees_with_exact_search(
     assert graph.remove(top_release)  # a graph cannot delete: it is rebuilt without the release
     assert expected[0][0] not in [i for i, _ in graph.dense_search(query, 5)]
     assert graph.dense().ntotal == graph.stats().chunks
+
+
+def test_tests_keep_the_default_index_and_caches_under_the_temp_folder() -> None:
+    import tempfile
+
+    from embeddings.settings import Settings
+
+    settings = Settings()
+    temp = Path(tempfile.gettempdir())
+    assert settings.cache == temp / "pressqa-test-cache", "tests must not write into the user's own cache"
+    assert settings.index.is_relative_to(temp)

@@ -14,18 +14,8 @@ import pytest
 
 from embeddings.load import SUPPORTED_SUFFIXES, FieldMap, LoadError, iter_releases, parse_date, parse_dateline
 from embeddings.types import Release
-
-REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO / "embeddings" / "sample_releases"
-SHARED = REPO.parent / "shared"
-
-
-def shared(relative: str) -> Path:
-    """A path under ../shared, or a skip where this checkout has none."""
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
-    return path
+from tests.conftest import SAMPLES
+from tests.conftest import shared_path as shared
 
 
 def load(*paths: str | Path, **kwargs: object) -> tuple[list[Release], list[LoadError]]:
@@ -104,26 +94,24 @@ def test_parse_dateline_only_reads_the_head() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("expected", "forms"),
     [
-        ("2018-04-13", date(2018, 4, 13)),
-        ("2018-04-13T00:00:00-04:00", date(2018, 4, 13)),
-        ("Jan. 25, 2013", date(2013, 1, 25)),
-        ("Sept. 5, 2019", date(2019, 9, 5)),
-        ("5 Sept 2019", date(2019, 9, 5)),
-        ("Tuesday, 5 March 2024", date(2024, 3, 5)),
-        ("15/02/2023", date(2023, 2, 15)),
-        (date(2021, 6, 8), date(2021, 6, 8)),
-        ("March 2024", None),  # no day: not guessed
-        ("2024", None),
-        ("TBD", None),
-        ("", None),
-        (None, None),
-        (20240303, None),
+        (date(2018, 4, 13), ["2018-04-13", "2018-04-13T00:00:00-04:00"]),
+        (date(2013, 1, 25), ["Jan. 25, 2013"]),
+        (date(2019, 9, 5), ["Sept. 5, 2019", "5 Sept 2019"]),
+        (date(2024, 3, 5), ["Tuesday, 5 March 2024"]),
+        (date(2023, 2, 15), ["15/02/2023"]),
+        (date(2021, 6, 8), [date(2021, 6, 8)]),
     ],
 )
-def test_parse_date(value: object, expected: date | None) -> None:
-    assert parse_date(value) == expected
+def test_parse_date(expected: date, forms: list[object]) -> None:
+    assert [parse_date(form) for form in forms] == [expected] * len(forms)
+
+
+# "March 2024" has no day: it is not guessed.
+@pytest.mark.parametrize("value", ["March 2024", "2024", "TBD", "", None, 20240303])
+def test_parse_date_guesses_nothing_without_a_whole_date(value: object) -> None:
+    assert parse_date(value) is None
 
 
 # --- text and markdown ---------------------------------------------------------------------------

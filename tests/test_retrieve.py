@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
-from embeddings.index import Filters
+from embeddings.index import Filters, Index
+from embeddings.ingest import Ingestor
 from embeddings.lexical import reference_codes
 from qa.retrieve import RetrievalConfig, Retriever, fuse, quoting_first
 
@@ -22,12 +25,14 @@ def test_exact_reference_code_is_found_first(engine) -> None:
 
 
 def test_dense_alone_misses_what_hybrid_finds(engine) -> None:
+    # A reference code means nothing to the embedding model: dense search alone ranks the release quoting it
+    # tenth for this code (behind passages of unrelated releases), while BM25 in the hybrid puts it first.
     dense_only = Retriever(engine.index, engine.encoder, RetrievalConfig(lexical=False))
     code = "RCC-2024-031"
-    hybrid_rank = [p.release_id for p in engine.retriever.search(code, 10).passages].index("riverton_bridge_repair")
+    hybrid_ids = [p.release_id for p in engine.retriever.search(code, 10).passages]
     dense_ids = [p.release_id for p in dense_only.search(code, 10).passages]
-    dense_rank = dense_ids.index("riverton_bridge_repair") if "riverton_bridge_repair" in dense_ids else 99
-    assert hybrid_rank == 0 and hybrid_rank <= dense_rank
+    assert hybrid_ids[0] == "riverton_bridge_repair"
+    assert "riverton_bridge_repair" not in dense_ids[:5], dense_ids
 
 
 def test_filters_limit_releases(engine) -> None:
@@ -41,10 +46,45 @@ def test_filters_limit_releases(engine) -> None:
     assert none == []
 
 
-def test_near_duplicate_passages_are_collapsed(engine) -> None:
-    passages = engine.retriever.search("Millbrook Bridge closure dates and footbridge", 8).passages
-    texts = [p.text for p in passages]
-    assert len(set(texts)) == len(texts)
+def _index_of(tmp_path: Path, encoder, records: list[dict[str, str]]) -> Index:
+    corpus = tmp_path / "releases.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in records))
+    index = Index.open(tmp_path / "index", encoder.name, encoder.dim)
+    assert Ingestor(index, encoder).ingest_paths([corpus]).added == len(records)
+    return index
+
+
+def test_near_duplicate_passages_are_collapsed(tmp_path: Path, encoder) -> None:
+    # The same release published twice (a reissue with one word changed) and one other release on the topic.
+    body = (
+        "The Harbour Board approved a $12.4 million dredging contract for the Quillby channel on Tuesday. "
+        "Work starts in March and the channel stays open to ferries throughout, the board said."
+    )
+    records = [
+        {"id": "dredge-1", "title": "Harbour Board approves dredging", "date": "2024-02-06", "text": body},
+        {
+            "id": "dredge-2",
+            "title": "Harbour Board approves dredging (corrected)",
+            "date": "2024-02-07",
+            "text": body.replace("the board said", "the board confirmed"),
+        },
+        {
+            "id": "ferries",
+            "title": "Ferry timetable during the works",
+            "date": "2024-02-08",
+            "text": "Quillby ferries keep their timetable while the channel is dredged, the operator said.",
+        },
+    ]
+    index = _index_of(tmp_path, encoder, records)
+    try:
+        question = "Quillby channel dredging contract"
+        uncollapsed = Retriever(index, encoder, RetrievalConfig(duplicate_jaccard=2.0)).search(question, 3).passages
+        assert {p.release_id for p in uncollapsed[:2]} == {"dredge-1", "dredge-2"}, "both copies rank on their own"
+        collapsed = [p.release_id for p in Retriever(index, encoder).search(question, 3).passages]
+        assert len({"dredge-1", "dredge-2"} & set(collapsed)) == 1, collapsed
+        assert "ferries" in collapsed, "a different passage on the same topic is kept"
+    finally:
+        index.close()
 
 
 def test_a_quoted_code_outranks_a_better_topical_match(engine) -> None:
@@ -99,33 +139,22 @@ def test_passages_quoting_the_code_go_first_in_fused_order() -> None:
     assert ranked == [3, 4, 7, 1, 2]
 
 
-def test_a_date_in_the_question_finds_the_release_reporting_that_day(tmp_path, encoder) -> None:
-    import json
-
-    from embeddings.index import Index
-    from embeddings.ingest import Ingestor
-
+def test_a_date_in_the_question_finds_the_release_reporting_that_day(tmp_path: Path, encoder) -> None:
     # Look-alike releases: only the release date tells which operation the question means.
     days = [date(2012, 6, 2), date(2012, 6, 14), date(2012, 6, 30), date(2012, 7, 9), date(2012, 7, 21)]
     groups = ["Taliban", "Haqqani", "Haqqani", "Taliban", "Taliban"]
-    corpus = tmp_path / "ops.jsonl"
-    corpus.write_text(
-        "\n".join(
-            json.dumps(
-                {
-                    "id": f"op-{n}",
-                    "title": "Security operation in Khost province",
-                    "date": day.isoformat(),
-                    "body": f"An Afghan and coalition security force arrested a {group} leader during an "
-                    "operation in Khost district, Khost province, yesterday. The leader coordinated attacks.",
-                }
-            )
-            for n, (day, group) in enumerate(zip(days, groups, strict=True))
-        )
-    )
-    index = Index.open(tmp_path / "index", encoder.name, encoder.dim)
+    records = [
+        {
+            "id": f"op-{n}",
+            "title": "Security operation in Khost province",
+            "date": day.isoformat(),
+            "body": f"An Afghan and coalition security force arrested a {group} leader during an "
+            "operation in Khost district, Khost province, yesterday. The leader coordinated attacks.",
+        }
+        for n, (day, group) in enumerate(zip(days, groups, strict=True))
+    ]
+    index = _index_of(tmp_path, encoder, records)
     try:
-        assert Ingestor(index, encoder).ingest_paths([corpus]).added == 5
         retriever = Retriever(index, encoder)
         question = "Which insurgent group was targeted in the operation in Khost province on June 29, 2012?"
         assert retriever.search(question, 3).passages[0].release_id == "op-2"

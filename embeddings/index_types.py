@@ -1,0 +1,83 @@
+"""What the index hands out and takes in: its records, its filters and its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from embeddings.types import Chunk, Release
+
+
+class IndexStoreError(RuntimeError):
+    """A problem with the index directory, worded for the person who has to fix it."""
+
+
+class MissingIndexError(IndexStoreError):
+    pass
+
+
+class ModelMismatchError(IndexStoreError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    id: int
+    release_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseInfo:
+    id: str
+    title: str
+    date: date | None
+    organisation: str | None
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    releases: int
+    chunks: int
+    embedding_model: str
+    dimension: int
+    first_date: date | None
+    last_date: date | None
+    bytes_on_disk: int
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    since: date | None = None
+    until: date | None = None
+    organisation: str | None = None  # case-insensitive substring of the release's organisation
+    release_ids: tuple[str, ...] | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.since or self.until or self.organisation or self.release_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRelease:
+    """A release ready to be written: its chunks and one vector per chunk."""
+
+    release: Release
+    content_hash: str
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What one committed write changed, for the search structures built on the store."""
+
+    removed: list[int]  # chunk ids deleted
+    added_ids: list[int]
+    added_vectors: list[np.ndarray]

@@ -1,0 +1,334 @@
+"""The SQLite store: releases, their chunks and vectors, the index's metadata and its generation number.
+
+SQLite is the single source of truth and every change is one transaction, so a process killed mid-ingest
+leaves the last committed state. Each committed change bumps the generation, which names the search files
+derived from the store (embeddings/search_files.py).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.index_types import (
+    Filters,
+    IndexStoreError,
+    MissingIndexError,
+    ModelMismatchError,
+    PendingRelease,
+    ReleaseInfo,
+    StoredChunk,
+    Written,
+)
+from embeddings.types import Release
+
+SCHEMA_VERSION = 1
+DB_NAME = "pressqa.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS releases (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    date TEXT,
+    organisation TEXT,
+    origin TEXT NOT NULL,
+    text TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    release_id TEXT NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_release ON chunks(release_id);
+CREATE INDEX IF NOT EXISTS chunks_text_hash ON chunks(text_hash);
+CREATE INDEX IF NOT EXISTS releases_date ON releases(date);
+"""
+
+
+def _parse_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _unreadable(db_path: Path, exc: sqlite3.DatabaseError) -> IndexStoreError:
+    return IndexStoreError(
+        f"The index database {db_path} is unreadable ({exc}). Move the folder away and ingest again."
+    )
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+class Store:
+    """The database of one index folder. Callers share `lock` (re-entrant) with their own derived state."""
+
+    def __init__(self, db_path: Path, lock: threading.RLock) -> None:
+        self.db_path = db_path
+        self.lock = lock
+        self._db = self._connect(db_path)
+
+    @staticmethod
+    def stored_model(db_path: Path) -> str | None:
+        """The embedding model the database at `db_path` was built with (None for no database yet)."""
+        if not db_path.exists():
+            return None
+        try:
+            with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+                row = db.execute("SELECT value FROM meta WHERE key='embedding_model'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise _unreadable(db_path, exc) from exc
+        return row[0] if row else None
+
+    @staticmethod
+    def _connect(db_path: Path) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise _unreadable(db_path, exc) from exc
+        return db
+
+    def check_model(self, folder: Path, model_name: str, dim: int, create: bool) -> None:
+        """Records the model of a new index, or refuses one built with another model."""
+        meta = self._meta()
+        if "embedding_model" not in meta:
+            if not create:
+                raise MissingIndexError(f"The index at {folder} is empty: add releases with `pressqa ingest`.")
+            with self._transaction():
+                self._set_meta("embedding_model", model_name)
+                self._set_meta("dimension", str(dim))
+                self._set_meta("schema_version", str(SCHEMA_VERSION))
+                self._set_meta("generation", "0")
+            return
+        if meta["embedding_model"] != model_name or int(meta["dimension"]) != dim:
+            raise ModelMismatchError(
+                f"The index at {folder} was built with {meta['embedding_model']} ({meta['dimension']}-d), "
+                f"not {model_name} ({dim}-d): use that model or build a new index."
+            )
+
+    def close(self) -> None:
+        with self.lock:
+            self._db.close()
+
+    # ---------------------------------------------------------------- metadata
+
+    def _meta(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump_generation(self) -> None:
+        self._set_meta("generation", str(self.generation + 1))
+
+    def _transaction(self) -> _Tx:
+        return _Tx(self._db)
+
+    # ---------------------------------------------------------------- reading
+
+    def _rows_where_in(self, sql: str, values: Iterable[object]) -> list[tuple]:
+        """`sql` (ending in "IN ({marks})") run over `values` in slices that stay under SQLite's variable limit."""
+        values = list(values)
+        rows: list[tuple] = []
+        with self.lock:
+            for start in range(0, len(values), 500):
+                part = values[start : start + 500]
+                rows += self._db.execute(sql.format(marks=",".join("?" * len(part))), part).fetchall()
+        return rows
+
+    def release_hashes(self, ids: Iterable[str]) -> dict[str, str]:
+        return dict(self._rows_where_in("SELECT id, hash FROM releases WHERE id IN ({marks})", ids))
+
+    def vectors_for_text_hashes(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Vectors already stored for identical chunk texts, so they are never embedded twice."""
+        rows = self._rows_where_in(
+            "SELECT text_hash, vector FROM chunks WHERE text_hash IN ({marks}) GROUP BY text_hash", set(hashes)
+        )
+        return {text_hash: np.frombuffer(blob, dtype=np.float32) for text_hash, blob in rows}
+
+    def release(self, release_id: str) -> Release | None:
+        row = self._db.execute(
+            "SELECT id, title, text, date, organisation, origin FROM releases WHERE id=?", (release_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return Release(row[0], row[1], row[2], _parse_date(row[3]), row[4], row[5])
+
+    def release_infos(self, ids: Iterable[str] | None = None) -> list[ReleaseInfo]:
+        sql = "SELECT id, title, date, organisation, origin FROM releases"
+        if ids is None:
+            with self.lock:
+                rows = self._db.execute(sql + " ORDER BY date DESC, title").fetchall()
+        else:
+            rows = self._rows_where_in(sql + " WHERE id IN ({marks})", dict.fromkeys(ids))
+        return [ReleaseInfo(r[0], r[1], _parse_date(r[2]), r[3], r[4]) for r in rows]
+
+    def find_releases(self, query: str, limit: int = 20) -> list[ReleaseInfo]:
+        """Releases whose id or title contains every word of `query` (for pickers and `--release`)."""
+        words = [w for w in re.split(r"\s+", query.strip().lower()) if w]
+        sql = "SELECT id, title, date, organisation, origin FROM releases"
+        params: list[str] = []
+        if words:
+            sql += " WHERE " + " AND ".join("(lower(title) LIKE ? OR lower(id) = ?)" for _ in words)
+            for w in words:
+                params += [f"%{w}%", w]
+        sql += " ORDER BY date DESC, title LIMIT ?"
+        with self.lock:
+            rows = self._db.execute(sql, [*params, limit]).fetchall()
+        return [ReleaseInfo(r[0], r[1], _parse_date(r[2]), r[3], r[4]) for r in rows]
+
+    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
+        rows = self._rows_where_in(
+            "SELECT id, release_id, ordinal, start, end, text FROM chunks WHERE id IN ({marks})", chunk_ids
+        )
+        return {row[0]: StoredChunk(*row) for row in rows}
+
+    def release_chunks(self, release_id: str) -> list[StoredChunk]:
+        rows = self._db.execute(
+            "SELECT id, release_id, ordinal, start, end, text FROM chunks WHERE release_id=? ORDER BY ordinal",
+            (release_id,),
+        ).fetchall()
+        return [StoredChunk(*r) for r in rows]
+
+    def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
+        clauses, params = [], []
+        if filters.since:
+            clauses.append("r.date >= ?")
+            params.append(filters.since.isoformat())
+        if filters.until:
+            clauses.append("r.date <= ?")
+            params.append(filters.until.isoformat())
+        if filters.organisation:
+            clauses.append("lower(coalesce(r.organisation, '')) LIKE ?")
+            params.append(f"%{filters.organisation.lower()}%")
+        if filters.release_ids is not None:
+            clauses.append(f"r.id IN ({','.join('?' * len(filters.release_ids))})")
+            params += list(filters.release_ids)
+        where = " AND ".join(clauses) or "1"
+        with self.lock:
+            rows = self._db.execute(
+                f"SELECT c.id FROM chunks c JOIN releases r ON r.id = c.release_id WHERE {where}", params
+            ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def organisations(self) -> list[str]:
+        rows = self._db.execute(
+            "SELECT organisation, count(*) FROM releases WHERE organisation IS NOT NULL "
+            "GROUP BY organisation ORDER BY count(*) DESC"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def counts_and_dates(self) -> tuple[int, int, date | None, date | None]:
+        """(releases, chunks, first date, last date)."""
+        with self.lock:
+            releases, first, last = self._db.execute("SELECT count(*), min(date), max(date) FROM releases").fetchone()
+            chunks = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return releases, chunks, _parse_date(first), _parse_date(last)
+
+    def chunk_count(self) -> int:
+        return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk id and its vector (`dim` wide), in id order."""
+        with self.lock:
+            rows = self._db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+        ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+        if not rows:
+            return ids, np.zeros((0, dim), dtype=np.float32)
+        return ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+
+    def lexical_texts(self) -> tuple[list[int], list[str]]:
+        """Every chunk id and the text BM25 indexes for it (the release title, then the chunk), in id order."""
+        rows = self._db.execute(
+            "SELECT c.id, r.title, c.text FROM chunks c JOIN releases r ON r.id = c.release_id ORDER BY c.id"
+        ).fetchall()
+        return [r[0] for r in rows], [f"{r[1]}\n{r[2]}" for r in rows]
+
+    def chunk_ids(self) -> list[int]:
+        with self.lock:
+            return [row[0] for row in self._db.execute("SELECT id FROM chunks ORDER BY id")]
+
+    def iter_release_ids(self) -> Iterator[str]:
+        yield from (r[0] for r in self._db.execute("SELECT id FROM releases ORDER BY id").fetchall())
+
+    # ---------------------------------------------------------------- writing
+
+    def write(self, pending: Sequence[PendingRelease]) -> Written:
+        """Adds or replaces releases with their chunks and vectors, in one transaction that bumps the generation."""
+        written = Written([], [], [])
+        with self.lock, self._transaction() as db:
+            for item in pending:
+                r = item.release
+                old = db.execute("SELECT id FROM chunks WHERE release_id=?", (r.id,))
+                written.removed.extend(row[0] for row in old)
+                db.execute("DELETE FROM chunks WHERE release_id=?", (r.id,))
+                db.execute(
+                    "INSERT OR REPLACE INTO releases(id, title, date, organisation, origin, text, hash) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        r.id,
+                        r.title,
+                        r.date.isoformat() if r.date else None,
+                        r.organisation,
+                        r.origin,
+                        r.text,
+                        item.content_hash,
+                    ),
+                )
+                for chunk, vector in zip(item.chunks, item.vectors, strict=True):
+                    cur = db.execute(
+                        "INSERT INTO chunks(release_id, ordinal, start, end, text, text_hash, vector) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            r.id,
+                            chunk.ordinal,
+                            chunk.start,
+                            chunk.end,
+                            chunk.text,
+                            chunk.text_hash(),
+                            np.asarray(vector, dtype=np.float32).tobytes(),
+                        ),
+                    )
+                    written.added_ids.append(int(cur.lastrowid))
+                    written.added_vectors.append(vector)
+            self._bump_generation()
+        return written
+
+    def remove(self, release_id: str) -> list[int] | None:
+        """Deletes a release and its chunks; the deleted chunk ids, or None when there was no such release."""
+        with self.lock, self._transaction() as db:
+            removed = [row[0] for row in db.execute("SELECT id FROM chunks WHERE release_id=?", (release_id,))]
+            gone = db.execute("DELETE FROM releases WHERE id=?", (release_id,)).rowcount > 0
+            db.execute("DELETE FROM chunks WHERE release_id=?", (release_id,))
+            if gone:
+                self._bump_generation()
+        return removed if gone else None
