@@ -5,293 +5,40 @@ like with like. The index grows through the requested sizes: each step ingests o
 adds, so reaching the largest size costs one full ingest, and the cumulative figures at a size are
 those of ingesting that many releases from scratch. The dev questions' gold releases are indexed first,
 so the retrieval quality guard (hit@5) means the same thing at every size.
+
+This module runs the steps in order and writes bench.json; each measure is its own module: eval.bench_ingest,
+eval.bench_probe (start-up), eval.bench_retrieval (latency, hit@5, flat against HNSW), eval.bench_encoders
+(bare-encode baseline, float32 guard) and eval.bench_answers.
 """
 
 from __future__ import annotations
 
 import json
-import random
-import resource
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from embeddings.encode import Encoder
 from embeddings.hardware import machine_info
-from embeddings.index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, Index
-from embeddings.ingest import Ingestor, IngestReport
+from embeddings.index import Index
+from embeddings.ingest import Ingestor
 from embeddings.load import LoadError, iter_releases
-from embeddings.settings import Settings, get_settings
+from embeddings.settings import get_settings
 from embeddings.types import Release
+from eval.bench_answers import answer_run
+from eval.bench_encoders import encode_baseline, fp32_guard
+from eval.bench_ingest import ingest_step, order_for_bench, reingest
+from eval.bench_measure import Echo, peak_rss_mb
+from eval.bench_probe import startup_probe
 from eval.bench_report import bench_markdown, plot_bench
-from eval.gold import GoldQuestion, read_questions
-from eval.metrics import contains_match, gold_rank, hit_at, percentile
-from eval.report import git_state
+from eval.bench_retrieval import ann_comparison, retrieval_run
+from eval.gold import read_questions
+from eval.provenance import git_state
 from qa.engine import Engine
-from qa.prompt import answer_messages
-from qa.retrieve import RetrievalConfig, Retriever
-
-RETRIEVAL_DEPTH = 10
-Echo = Callable[[str], None]
-
-
-def _percentiles(values: Sequence[float], scale: float = 1.0, digits: int = 3) -> dict[str, float | None]:
-    def at(q: float) -> float | None:
-        v = percentile(values, q)
-        return None if v is None else round(v * scale, digits)
-
-    return {"p50": at(50), "p95": at(95)}
-
-
-def _ms(values: Sequence[float]) -> dict[str, float | None]:
-    return _percentiles(values, 1000, 2)
-
-
-def peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux reports KiB
-
-
-def order_for_bench(releases: Sequence[Release], questions: Sequence[GoldQuestion]) -> list[Release]:
-    """Gold releases first, then the rest in corpus order."""
-    wanted = {q.release_id for q in questions if q.release_id}
-    first = [r for r in releases if r.id in wanted]
-    return first + [r for r in releases if r.id not in wanted]
-
-
-# ------------------------------------------------------------------------------------------ ingestion
-
-
-def ingest_step(ingestor: Ingestor, releases: Sequence[Release], parse_s_per_release: float) -> dict[str, Any]:
-    report: IngestReport = ingestor.ingest(releases, show_progress=True)
-    parse = parse_s_per_release * len(releases)
-    total = report.seconds + parse
-    return {
-        "releases": len(releases),
-        "chunks": report.chunks,
-        "chunks_embedded": report.chunks_embedded,
-        "seconds": round(total, 2),
-        "parse_s": round(parse, 2),
-        "chunk_s": round(report.chunk_seconds, 2),
-        "embed_s": round(report.embed_seconds, 2),
-        # Writing rows, then rebuilding the FAISS and BM25 files once at the end of the step.
-        "index_s": round(report.seconds - report.chunk_seconds - report.embed_seconds, 2),
-    }
-
-
-def reingest(ingestor: Ingestor, releases: Sequence[Release]) -> dict[str, Any]:
-    report = ingestor.ingest(releases)
-    return {
-        "seconds": round(report.seconds, 2),
-        "unchanged": report.unchanged,
-        "chunks_embedded": report.chunks_embedded,
-    }
-
-
-# ------------------------------------------------------------------------------------------ start-up
-
-
-def startup_probe(index_dir: Path, question: str, model: str | None) -> dict[str, Any]:
-    """Process start to first retrieval (and to first answer token with a model), in a fresh process."""
-    command = [sys.executable, "-m", "eval.bench_startup", str(index_dir), question]
-    if model:
-        command += ["--model", model]
-    launched = time.time()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=Path(__file__).resolve().parents[1])
-    if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
-    data = json.loads(done.stdout.strip().splitlines()[-1])
-    marks = data["marks"]
-    result = {
-        "to_index_open_s": round(marks["opened"] - launched, 2),
-        "to_first_retrieval_s": round(marks["retrieved"] - launched, 2),
-        "peak_rss_mb": round(data["peak_rss_mb"], 1),
-    }
-    if "first_token" in marks:
-        result["model_load_s"] = round(marks["model_loaded"] - marks["retrieved"], 2)
-        # What a server needs before it can take questions: index open and the model in memory.
-        result["to_ready_with_model_s"] = round(marks["model_loaded"] - launched, 2)
-        result["to_first_answer_token_s"] = round(marks["first_token"] - launched, 2)
-    return result
-
-
-# ------------------------------------------------------------------------------------------ retrieval
-
-
-def retrieval_run(
-    index: Index, encoder: Encoder, questions: Sequence[GoldQuestion], config: RetrievalConfig | None = None
-) -> dict[str, Any]:
-    retriever = Retriever(index, encoder, config)
-    retriever.search(questions[0].question, RETRIEVAL_DEPTH)  # warm-up: loads FAISS and BM25 files
-    parts: dict[str, list[float]] = {}
-    totals: list[float] = []
-    hits: list[float] = []
-    for q in questions:
-        t0 = time.perf_counter()
-        result = retriever.search(q.question, RETRIEVAL_DEPTH)
-        totals.append(time.perf_counter() - t0)
-        for name, seconds in result.timings.items():
-            parts.setdefault(name, []).append(seconds)
-        if q.release_id:
-            hits.append(hit_at(gold_rank([p.release_id for p in result.passages], q.release_id), 5))
-    return {
-        "questions": len(questions),
-        "total_ms": _ms(totals),
-        "parts_ms": {name: _ms(values) for name, values in parts.items()},
-        "hit_at_5": round(100 * sum(hits) / len(hits), 1) if hits else None,
-        "hit_questions": len(hits),
-    }
-
-
-def ann_comparison(index: Index, encoder: Encoder, questions: Sequence[GoldQuestion]) -> dict[str, Any]:
-    """Exact (flat) search against HNSW over the same vectors: build time, latency, recall@10."""
-    import faiss
-
-    _, vectors = index.all_vectors()
-    n, dim = vectors.shape
-    flat = faiss.IndexFlatIP(dim)
-    flat.add(vectors)
-    queries = encoder.encode([q.question for q in questions])
-    k = RETRIEVAL_DEPTH
-    t0 = time.perf_counter()
-    # The graph the index itself builds above FLAT_MAX_VECTORS, with the same parameters.
-    hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    hnsw.add(vectors)
-    build = time.perf_counter() - t0
-    hnsw.hnsw.efSearch = HNSW_EF_SEARCH
-
-    def timed(idx: Any) -> tuple[np.ndarray, list[float]]:
-        found, times = [], []
-        for qv in queries:
-            t = time.perf_counter()
-            _, ids = idx.search(qv.reshape(1, -1), k)
-            times.append(time.perf_counter() - t)
-            found.append(ids[0])
-        return np.array(found), times
-
-    exact, flat_times = timed(flat)
-    approx, hnsw_times = timed(hnsw)
-    recall = np.mean([len(set(a) & set(e)) / k for a, e in zip(approx, exact, strict=True)])
-    return {
-        "vectors": n,
-        "flat_ms": _ms(flat_times),
-        "hnsw_ms": _ms(hnsw_times),
-        "hnsw_build_s": round(build, 2),
-        "hnsw_recall_at_10": round(float(recall), 4),
-        "hnsw_params": {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH},
-    }
-
-
-# ------------------------------------------------------------------------------------------ baseline
-
-
-def encode_baseline(index: Index, encoder: Encoder, sample: int, seed: int = 0) -> dict[str, Any]:
-    """A bare `SentenceTransformer.encode` (default settings) of indexed chunk texts, and ours on the same."""
-    from sentence_transformers import SentenceTransformer
-
-    ids = index.chunk_ids()
-    random.Random(seed).shuffle(ids)
-    chunks = index.chunks(ids[:sample])
-    releases = {}
-    texts = []
-    for chunk in chunks.values():
-        if chunk.release_id not in releases:
-            releases[chunk.release_id] = index.release(chunk.release_id)
-        texts.append(encoder.chunk_input(releases[chunk.release_id], chunk))  # what ingestion embeds
-    model = SentenceTransformer(str(encoder.model_path), device="cpu")
-    model.encode(texts[:8])  # warm-up, as any long-running user would have
-    t0 = time.perf_counter()
-    model.encode(texts)
-    bare = time.perf_counter() - t0
-    encoder.encode(texts[:8])
-    t0 = time.perf_counter()
-    encoder.encode(texts)
-    ours = time.perf_counter() - t0
-    return {
-        "chunks": len(texts),
-        "bare_sentence_transformers_chunks_per_s": round(len(texts) / bare, 2),
-        "pressqa_encoder": encoder.name,
-        "pressqa_encoder_chunks_per_s": round(len(texts) / ours, 2),
-    }
-
-
-# ------------------------------------------------------------------------------------------ answers
-
-
-def answer_run(engine: Engine, model: str, questions: Sequence[GoldQuestion]) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    generator = engine.generator(model)
-    load = time.perf_counter() - t0
-    engine.ask(questions[0].question, model=model, max_new_tokens=4).__iter__().__next__()  # warm-up
-    first, total, decode_rates, prefill_rates, prompt_sizes, correct = [], [], [], [], [], []
-    for q in questions:
-        stream = engine.ask(q.question, model=model)
-        for _ in stream:
-            pass
-        answer = stream.answer
-        assert answer is not None
-        timings = answer.timings
-        prompt = generator.prompt_tokens(answer_messages(stream.question, stream.passages))
-        produced = generator.count_tokens(stream.raw)
-        ttft = timings.get("retrieve", 0.0) + timings.get("first_token", timings.get("generate", 0.0))
-        first.append(ttft)
-        total.append(timings.get("retrieve", 0.0) + timings.get("generate", 0.0))
-        prompt_sizes.append(prompt)
-        if "first_token" in timings:
-            prefill_rates.append(prompt / timings["first_token"])
-            decode_time = timings["generate"] - timings["first_token"]
-            if produced > 1 and decode_time > 0:
-                decode_rates.append((produced - 1) / decode_time)
-        if q.answers:
-            correct.append(contains_match(answer.text, q.answers) is not None)
-    return {
-        "model": model,
-        "questions": len(questions),
-        "load_s": round(load, 2),
-        "first_token_s": _percentiles(first),
-        "total_s": _percentiles(total),
-        "decode_tokens_per_s": round(float(np.median(decode_rates)), 2) if decode_rates else None,
-        "prefill_tokens_per_s": round(float(np.median(prefill_rates)), 1) if prefill_rates else None,
-        "prompt_tokens": {"p50": percentile(prompt_sizes, 50), "max": max(prompt_sizes)},
-        "answer_contains_gold": round(100 * sum(correct) / len(correct), 1) if correct else None,
-    }
-
-
-# ------------------------------------------------------------------------------------------ quality guard
-
-
-def fp32_guard(
-    releases: Sequence[Release], questions: Sequence[GoldQuestion], encoder: Encoder, settings: Settings, echo: Echo
-) -> dict[str, Any]:
-    """The same releases indexed with the float32 torch model: the reference the fast encoder must match."""
-    reference = Encoder(backend="torch", cache_dir=settings.cache / "embeddings", threads=settings.threads)
-    results: dict[str, Any] = {"releases": len(releases)}
-    for label, enc in (("fp32", reference), ("pressqa", encoder)):
-        path = Path(tempfile.mkdtemp(prefix=f"pressqa-bench-guard-{label}-"))
-        try:
-            index = Index.open(path, enc.name, enc.dim)
-            echo(f"quality guard: indexing {len(releases)} releases with {enc.name}")
-            step = ingest_step(Ingestor(index, enc), releases, 0.0)
-            results[label] = {
-                "encoder": enc.name,
-                "chunks_per_s": round(step["chunks"] / step["seconds"], 2),
-                "hybrid": retrieval_run(index, enc, questions)["hit_at_5"],
-                "dense": retrieval_run(index, enc, questions, RetrievalConfig(lexical=False))["hit_at_5"],
-            }
-            index.close()
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
-    return results
-
-
-# ------------------------------------------------------------------------------------------ the run
+from qa.retrieve import RetrievalConfig
 
 
 def result_header(

@@ -149,12 +149,12 @@ def bench_markdown(result: dict[str, Any]) -> str:
 
 
 def plot_bench(result: dict[str, Any], path: Path) -> None:
-    from eval.report import _plt
+    from eval.plots import pyplot
 
     sizes = result.get("sizes", [])
     if not sizes:
         return
-    plt = _plt()
+    plt = pyplot()
     x = [r["size"] for r in sizes]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     axes[0].plot(x, [r["chunks_per_s"] for r in sizes], marker="o", label="pressqa pipeline")

@@ -6,8 +6,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.plots import pyplot as _plt  # noqa: F401  (eval/bench_report.py imports it from here)
-from eval.provenance import git_state  # noqa: F401  (eval/bench.py imports it from here)
 from eval.records import QAResult, RunSummary, SummaryResult
 
 
