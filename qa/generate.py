@@ -121,6 +121,10 @@ def _stop_criterion(events: tuple[threading.Event, ...]) -> Any:
     return StoppingCriteriaList([EventStop()])
 
 
+class PromptTooLongError(ValueError):
+    """The prompt leaves the model no room to answer (it fills the context window)."""
+
+
 class Generator:
     """One loaded model + tokenizer. Thread-safe: generations on one instance run one at a time."""
 
@@ -228,7 +232,7 @@ class Generator:
             prompt_len = int(inputs["input_ids"].shape[1])
             window = self.context_window()
             if prompt_len >= window:
-                raise ValueError(f"prompt is {prompt_len} tokens; {self.name} accepts at most {window}")
+                raise PromptTooLongError(f"prompt is {prompt_len} tokens; {self.name} accepts at most {window}")
             max_new_tokens = max(1, min(max_new_tokens, window - prompt_len))
             streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
             # Internal event so that a consumer abandoning the iterator also stops the worker.

@@ -45,6 +45,10 @@ class ModelError(RuntimeError):
     """A model cannot be made available; the message says why in one line and what to do."""
 
 
+class UnknownModelError(ValueError):
+    """The model name is neither a packaged model nor the path of a local model."""
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -346,7 +350,7 @@ def resolve_model(name_or_path: str, cache_dir: Path) -> Path:
         if path.suffix.lower() != ".gguf":
             raise ModelError(f"{path} is a file but not a .gguf model")
         return _resolve_gguf_file(path.resolve(), Path(cache_dir))
-    raise ValueError(
+    raise UnknownModelError(
         f"unknown model {name_or_path!r}: use one of {', '.join(REGISTRY)} "
         "or the path of a local model directory (with config.json) or .gguf file"
     )

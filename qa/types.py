@@ -33,6 +33,12 @@ class Citation:
     quote_start: int
     quote_end: int
 
+    @property
+    def quote(self) -> str:
+        """The supporting sentence's text (the passage's text between the quote offsets)."""
+        p = self.passage
+        return p.text[self.quote_start - p.start : self.quote_end - p.start]
+
     def to_json(self) -> dict[str, Any]:
         p = self.passage
         return {
@@ -46,12 +52,15 @@ class Citation:
             "end": p.end,
             "quote_start": self.quote_start,
             "quote_end": self.quote_end,
+            "quote": self.quote,
             "score": round(p.score, 6),
         }
 
 
 @dataclass(frozen=True)
 class Answer:
+    """An answer or a summary; `to_json()` is its one JSON form (CLI --json, the web API)."""
+
     text: str
     found: bool
     citations: tuple[Citation, ...] = ()

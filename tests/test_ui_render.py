@@ -11,11 +11,17 @@ from types import SimpleNamespace
 
 import pytest
 
+from embeddings.index import IndexStoreError, MissingIndexError, ModelMismatchError
+from embeddings.settings import Settings
 from embeddings.types import Release
-from qa.types import Citation, Passage
+from qa.engine import QuestionError, ReleaseNotFoundError
+from qa.generate import PromptTooLongError
+from qa.models import ModelError, UnknownModelError
+from qa.types import Answer, Citation, Passage
 from ui import render
-from ui.chat import InputError, Options, Request, make_options, run_turn
-from ui.render import Turn
+from ui.chat import MAX_K, TOPIC_RELEASES, make_options, run_turn, stopped_turn
+from ui.errors import EmptyIndexError, InputError, friendly_error
+from ui.turns import Request, Turn
 from ui.uploads import UploadRejected, add_files, results_markdown, safe_name, stage
 
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(2)> [menu](javascript:alert(3)) ![p](http://x.test/p.png)"
@@ -72,7 +78,7 @@ def test_citation_markers_link_to_their_cards_only() -> None:
 
 def test_final_answer_message_is_inert_and_cited() -> None:
     c = Citation(1, passage("x"), 0, 1)
-    turn = Turn("ask", "q", f"It opened {XSS} [1]", True, (c,))
+    turn = Turn("ask", "q", Answer(f"It opened {XSS} [1]", True, (c,)))
     out = render.turn_message(turn, 1)
     assert_inert(out)
     assert '<a class="pq-cite" href="#src-1-1">[1]</a>' in out
@@ -82,14 +88,15 @@ def test_an_answer_cut_by_the_token_limit_says_so() -> None:
     assert render.looks_cut("Night buses return. The service will run from")
     assert render.looks_cut("It costs $2 [1]")
     assert not render.looks_cut("It costs $2. [1]") and not render.looks_cut("- a bullet\n- another one")
-    assert render.turn_message(Turn("release", "p", "Night buses will run from"), 1).endswith("length limit]*")
-    assert "length limit" not in render.turn_message(Turn("ask", "p", "It rises to $2.50 [1]"), 1)
+    cut = Turn("release", "p", Answer("Night buses will run from", True))
+    assert render.turn_message(cut, 1).endswith("length limit]*")
+    assert "length limit" not in render.turn_message(Turn("ask", "p", Answer("It rises to $2.50 [1]", True)), 1)
 
 
 def test_chat_messages_follow_the_turns() -> None:
     turns = [
-        Turn("ask", "<b>q1</b>", "a1 [1]", True, (Citation(1, passage("x"), 0, 1),)),
-        Turn("error", "q2", "The question is empty", False),
+        Turn("ask", "<b>q1</b>", Answer("a1 [1]", True, (Citation(1, passage("x"), 0, 1),))),
+        Turn("error", "q2", Answer("The question is empty", False)),
     ]
     msgs = render.chat_messages(turns, ("q3", render.streaming_message("partial")))
     assert [m["role"] for m in msgs] == ["user", "assistant"] * 3
@@ -156,26 +163,20 @@ def test_release_changed_since_the_answer_is_shown_unmarked() -> None:
 
 
 def test_sources_panel_shows_the_last_turn_first_and_folds_earlier_ones() -> None:
-    first = Turn("ask", "first?", "a [1]", True, (Citation(1, passage("one"), 0, 3),))
-    second = Turn(
-        "ask",
-        "second?",
-        "b [1]",
-        True,
-        (Citation(1, passage("two", release_id="r2"), 0, 3),),
-        (),
-        "the second question?",
-    )
+    first = Turn("ask", "first?", Answer("a [1]", True, (Citation(1, passage("one"), 0, 3),)))
+    second_citation = Citation(1, passage("two", release_id="r2"), 0, 3)
+    second = Turn("ask", "second?", Answer("b [1]", True, (second_citation,), (), "the second question?"))
     panel = render.sources_html([first, second], lambda rid: None)
     assert panel.index('id="src-2-1"') < panel.index("Earlier answers (1)") < panel.index('id="src-1-1"')
     assert "Searched as: <q>the second question?</q>" in panel
     assert render.sources_html([], lambda rid: None) == render.EMPTY_SOURCES
-    after_error = render.sources_html([first, second, Turn("error", "?", "The question is empty")], lambda rid: None)
+    error = Turn("error", "?", Answer("The question is empty", False))
+    after_error = render.sources_html([first, second, error], lambda rid: None)
     assert after_error == panel.replace('data-turns="2"', 'data-turns="3"')  # an error has no sources, hides none
 
 
 def test_unanswered_turn_lists_what_the_model_read() -> None:
-    turn = Turn("ask", "q", "The indexed releases do not say.", False, (), (passage("x"), passage("y")))
+    turn = Turn("ask", "q", Answer("The indexed releases do not say.", False, (), (passage("x"), passage("y"))))
     panel = render.sources_html([turn], lambda rid: None)
     assert "nothing is cited" in panel and panel.count("<li>") == 1  # one release, listed once
 
@@ -185,8 +186,8 @@ def test_export_has_questions_answers_and_quoted_citations() -> None:
     q = text.index("The fare")
     c = Citation(1, passage(text), q, q + len("The fare rises to $2.50."))
     turns = [
-        Turn("ask", "What is the fare?", "It is $2.50 [1].", True, (c,), (), "What is the bus fare?"),
-        Turn("error", "?", "The question is empty", False),
+        Turn("ask", "What is the fare?", Answer("It is $2.50 [1].", True, (c,), (), "What is the bus fare?")),
+        Turn("error", "?", Answer("The question is empty", False)),
     ]
     md = render.export_markdown(turns)
     assert md.startswith("# pressqa conversation")
@@ -296,16 +297,26 @@ def test_upload_results_are_inert() -> None:
 
 
 def test_options_from_the_settings_tab() -> None:
-    o = make_options(4, "", "2024-01-01", "2024-12-31 00:00:00", " Riverton ", "bullets", 50)
+    settings = Settings()
+    o = make_options(settings, 4, "", "2024-01-01", "2024-12-31 00:00:00", " Riverton ", "bullets", 50)
     assert o.k == 4 and o.model is None and o.length == "bullets" and o.max_new_tokens == 50
     assert o.filters.since == date(2024, 1, 1) and o.filters.until == date(2024, 12, 31)
     assert o.filters.organisation == "Riverton"
     with pytest.raises(InputError, match="'31/12/2024' is not a date"):
-        make_options(4, None, "31/12/2024", None, None, "short", 50)
+        make_options(settings, 4, None, "31/12/2024", None, None, "short", 50)
     with pytest.raises(InputError, match="'From' is after 'To'"):
-        make_options(4, None, "2025-01-01", "2024-01-01", None, "short", 50)
+        make_options(settings, 4, None, "2025-01-01", "2024-01-01", None, "short", 50)
     with pytest.raises(InputError, match="Summary length"):
-        make_options(4, None, None, None, None, "epic", 50)
+        make_options(settings, 4, None, None, None, None, "epic", 50)
+
+
+def test_unset_options_come_from_the_settings() -> None:
+    o = make_options(Settings(top_k=5, max_new_tokens=77, max_releases=4))
+    assert (o.k, o.max_new_tokens, o.max_releases, o.length) == (5, 77, 4, "short")
+    o = make_options(Settings(top_k=5, max_new_tokens=77, max_releases=4), k=0, max_new_tokens=0, max_releases=0)
+    assert (o.k, o.max_new_tokens, o.max_releases) == (5, 77, 4)
+    bounded = make_options(Settings(), k=99, max_releases=99)
+    assert bounded.k == MAX_K and bounded.max_releases == TOPIC_RELEASES[1]
 
 
 def final_turn(updates: Iterator) -> Turn:
@@ -325,8 +336,38 @@ def final_turn(updates: Iterator) -> Turn:
     ],
 )
 def test_errors_become_readable_chat_messages(engine, question: str, model: str | None, expected: str) -> None:
-    turn = final_turn(run_turn(engine, Request("ask", question, question), [], Options(model=model), threading.Event()))
-    assert turn.kind == "error" and expected in turn.text and "Traceback" not in turn.text
+    options = make_options(engine.settings, model=model)
+    turn = final_turn(run_turn(engine, Request("ask", question, question), [], options, threading.Event()))
+    assert turn.kind == "error" and expected in turn.answer.text and "Traceback" not in turn.answer.text
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (QuestionError("The question is empty: type a question."), "The question is empty: type a question."),
+        (ReleaseNotFoundError("No indexed release has the id 'x'."), "No indexed release has the id 'x'."),
+        (InputError("The From date 'x' is not a date."), "The From date 'x' is not a date."),
+        (EmptyIndexError("The index has no releases yet."), "The index has no releases yet."),
+        (IndexStoreError("The index at /i is locked."), "The index at /i is locked."),
+        (MissingIndexError("No index at /i."), "No index at /i."),
+        (ModelMismatchError("The index was built with m1."), "The index was built with m1."),
+        (
+            ModelError("model 'x' needs package(s) y"),
+            "The language model is not available: model 'x' needs package(s) y.",
+        ),
+        (
+            PromptTooLongError("prompt is 9000 tokens; m accepts at most 8192"),
+            "The passages are too long for the model (prompt is 9000 tokens; m accepts at most 8192). "
+            "Lower 'Passages per answer' in Settings.",
+        ),
+        (UnknownModelError("unknown model 'x'"), "The model failed: unknown model 'x'."),
+        # The type decides, not the words: an unexpected error that happens to read like a known one.
+        (ValueError("prompt is 9000 tokens"), "The model failed while writing the answer (ValueError)."),
+        (RuntimeError("unknown model 'x'"), "The model failed while writing the answer (RuntimeError)."),
+    ],
+)
+def test_errors_are_told_apart_by_their_type(error: Exception, expected: str) -> None:
+    assert friendly_error(error).startswith(expected)
 
 
 def test_empty_index_gets_a_hint_to_add_releases(tmp_path: Path, encoder) -> None:
@@ -336,16 +377,15 @@ def test_empty_index_gets_a_hint_to_add_releases(tmp_path: Path, encoder) -> Non
 
     index = Index.open(tmp_path, encoder.name, encoder.dim, create=True)
     empty = Engine(get_settings(index=tmp_path), index, encoder)
-    turn = final_turn(run_turn(empty, Request("ask", "Any news?", "Any news?"), [], Options(), threading.Event()))
-    assert turn.kind == "error" and "no releases yet" in turn.text and "Add releases" in turn.text
+    options = make_options(empty.settings)
+    turn = final_turn(run_turn(empty, Request("ask", "Any news?", "Any news?"), [], options, threading.Event()))
+    assert turn.kind == "error" and "no releases yet" in turn.answer.text and "Add releases" in turn.answer.text
 
 
 class FakeStream:
     """Stands in for AnswerStream: a few pieces, then an Answer."""
 
     def __init__(self, question: str, stop: threading.Event) -> None:
-        from qa.types import Answer
-
         self.passages = [passage("The fare rises to $2.50.")]
         self.stop = stop
         self.answer = Answer(
@@ -366,6 +406,7 @@ class FakeStream:
 class FakeEngine:
     def __init__(self) -> None:
         self.calls: list[tuple] = []
+        self.settings = Settings()
         self.index = SimpleNamespace(find_releases=lambda query, limit: ["something"])
 
     def generator(self, model: str | None = None) -> None:
@@ -381,33 +422,62 @@ class FakeEngine:
 
 def test_a_turn_streams_pieces_then_the_final_answer_with_the_conversation_as_history() -> None:
     engine = FakeEngine()
-    earlier = [Turn("ask", "What will the fare be?", "$2.50 [1]."), Turn("error", "?", "The question is empty")]
+    earlier = [
+        Turn("ask", "What will the fare be?", Answer("$2.50 [1].", True)),
+        Turn("error", "?", Answer("The question is empty", False)),
+    ]
     updates = list(
         run_turn(
             engine,
             Request("ask", "And the day pass?", "And the day pass?"),
             earlier,  # type: ignore[arg-type]
-            Options(k=2, max_new_tokens=30),
+            make_options(engine.settings, k=2, max_new_tokens=30),
             threading.Event(),
         )
     )
     texts = [u.text for u in updates if u.turn is None and u.text]
     assert texts == ["It rises", "It rises to $2.50", "It rises to $2.50 [1]."]
     turn = updates[-1].turn
-    assert turn is not None and turn.citations[0].n == 1 and turn.searched == "And the day pass? (rewritten)"
+    assert turn is not None and turn.answer.citations[0].n == 1 and turn.searched == "And the day pass? (rewritten)"
     assert engine.calls == [("And the day pass?", [("What will the fare be?", "$2.50 [1].")], 2, 30)]
 
 
 def test_closing_the_stream_sets_the_stop_event() -> None:
     stop = threading.Event()
-    updates = run_turn(FakeEngine(), Request("ask", "q", "q"), [], Options(), stop)  # type: ignore[arg-type]
+    engine = FakeEngine()
+    updates = run_turn(engine, Request("ask", "q", "q"), [], make_options(engine.settings), stop)  # type: ignore[arg-type]
     next(updates)
     updates.close()  # what Gradio does when the user presses Stop
     assert stop.is_set()
 
 
+def test_the_api_answers_with_the_answers_own_json() -> None:
+    from ui.api import Api
+
+    engine = FakeEngine()
+    result = Api(engine).ask("What will the fare be?")  # type: ignore[arg-type]
+    assert result == FakeStream("What will the fare be?", threading.Event()).answer.to_json()
+    assert result["citations"][0]["quote"] == "The fare rises to $2.50."
+    assert engine.calls == [("What will the fare be?", [], engine.settings.top_k, engine.settings.max_new_tokens)]
+
+
+def test_a_citations_json_carries_its_quote() -> None:
+    text = "Before. The fare rises to $2.50. After."
+    q = text.index("The fare")
+    c = Citation(1, passage(text, start=40), 40 + q, 40 + q + len("The fare rises to $2.50."))
+    assert c.quote == "The fare rises to $2.50." and c.to_json()["quote"] == c.quote
+    assert Answer("It is $2.50 [1].", True, (c,)).to_json()["citations"] == [c.to_json()]
+
+
+def test_a_stopped_turn_keeps_its_text_and_cites_nothing() -> None:
+    turn = stopped_turn(Request("topic", "buses", "Summarize the releases about: buses"), " Night buses [1] ")
+    assert (turn.kind, turn.answer.text, turn.answer.found, turn.stopped) == ("topic", "Night buses [1]", False, True)
+    assert turn.answer.citations == () and turn.searched == ""
+    assert render.turn_message(turn, 1).endswith("*Stopped.*")
+
+
 def test_one_running_turn_per_session() -> None:
-    from ui.app import Sessions
+    from ui.sessions import Sessions
 
     sessions = Sessions()
     live = sessions.begin("s1", Request("ask", "q", "q"))
@@ -432,7 +502,8 @@ def test_launch_options_are_safe_by_default(engine) -> None:
 
 
 def test_named_endpoints_and_one_generation_at_a_time(engine) -> None:
-    from ui.app import GENERATE, build_app
+    from ui.app import build_app
+    from ui.webapp import GENERATE
 
     demo = build_app(engine)
     public = {fn.api_name: fn for fn in demo.fns.values() if fn.api_visibility == "public"}

@@ -73,7 +73,12 @@ def ui_engine(ui_index_dir: Path, encoder):
     from embeddings.settings import get_settings
     from qa.engine import Engine
 
-    settings = get_settings(index=ui_index_dir, top_k=TEST_TOP_K, max_upload_bytes=TEST_MAX_UPLOAD_BYTES)
+    settings = get_settings(
+        index=ui_index_dir,
+        top_k=TEST_TOP_K,
+        max_new_tokens=TEST_MAX_NEW_TOKENS,
+        max_upload_bytes=TEST_MAX_UPLOAD_BYTES,
+    )
     index = Index.open(ui_index_dir, encoder.name, encoder.dim, create=False)
     yield Engine(settings, index, encoder)
     index.close()
@@ -84,7 +89,7 @@ def ui_app(ui_engine, ui_index_dir: Path) -> Iterator[RunningApp]:
     from ui.app import start
     from ui.chat import stop_all_turns
 
-    demo, url = start(ui_engine, port=free_port(), max_new_tokens=TEST_MAX_NEW_TOKENS)
+    demo, url = start(ui_engine, port=free_port())
     try:
         yield RunningApp(url, ui_index_dir, ui_engine)
     finally:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from ui.chat import Options, Request, make_options, run_turn
-from ui.render import Turn
+from qa.types import Answer
+from ui.chat import Options, make_options, run_turn
+from ui.turns import Request, Turn
 from ui.uploads import add_files
 
 if TYPE_CHECKING:
@@ -24,59 +25,29 @@ if TYPE_CHECKING:
 MAX_API_TOKENS = 1024
 
 
-def turn_json(turn: Turn) -> dict[str, Any]:
-    """Like Answer.to_json, plus each citation's quote, so a script need not slice offsets itself."""
-    citations = []
-    for c in turn.citations:
-        item = c.to_json()
-        p = c.passage
-        item["quote"] = p.text[c.quote_start - p.start : c.quote_end - p.start]
-        citations.append(item)
-    return {
-        "answer": turn.text,
-        "found": turn.found,
-        "question": turn.searched or turn.prompt,
-        "citations": citations,
-        "retrieved": [
-            {"release_id": p.release_id, "title": p.title, "score": round(p.score, 6)} for p in turn.passages
-        ],
-    }
-
-
-def _finish(engine: Engine, request: Request, options: Options, history: Sequence[Sequence[str]] | None) -> Turn:
-    turns = [Turn("ask", str(h[0]), str(h[1])) for h in history or () if len(h) >= 2]
+def _finish(engine: Engine, request: Request, options: Options, history: Sequence[Sequence[str]] | None) -> Answer:
+    turns = [Turn("ask", str(h[0]), Answer(str(h[1]), True)) for h in history or () if len(h) >= 2]
     turn: Turn | None = None
     for update in run_turn(engine, request, turns, options, threading.Event()):
         turn = update.turn or turn
     assert turn is not None
     if turn.kind == "error":
-        raise gr.Error(html.escape(turn.text, quote=False), print_exception=False)  # Gradio shows it as HTML
-    return turn
+        raise gr.Error(html.escape(turn.answer.text, quote=False), print_exception=False)  # Gradio shows it as HTML
+    return turn.answer
 
 
-def _options(
-    engine: Engine,
-    default_tokens: int,
-    k: int,
-    since: str,
-    until: str,
-    organisation: str,
-    length: str,
-    model: str,
-    max_new_tokens: int,
-) -> Options:
-    tokens = max(1, min(int(max_new_tokens), MAX_API_TOKENS)) if max_new_tokens else default_tokens
+def _options(engine: Engine, **given: Any) -> Options:
     try:
-        return make_options(k or engine.settings.top_k, model, since, until, organisation, length, tokens)
+        return make_options(engine.settings, **given)
     except ValueError as exc:
         raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
 
 
 class Api:
-    def __init__(self, engine: Engine, max_new_tokens: int, max_upload_bytes: int) -> None:
+    """Each endpoint's answer or summary is its Answer's `to_json()`, the same object as `pressqa ask --json`."""
+
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.max_new_tokens = max_new_tokens
-        self.max_upload_bytes = max_upload_bytes
 
     def ask(
         self,
@@ -93,14 +64,16 @@ class Api:
 
         k: passages shown to the model (0: the server's default). since/until: YYYY-MM-DD or "".
         organisation: part of the organisation's name, or "". model: a model name, or "" for the default.
-        history: earlier [question, answer] pairs, for follow-up questions. max_new_tokens: 0 for the default.
+        history: earlier [question, answer] pairs, for follow-up questions. max_new_tokens: 0 for the
+        server's default, at most 1024.
         Returns {answer, found, question (as searched), citations: [{n, release_id, title, date,
-        organisation, passage, start, end, quote_start, quote_end, quote, score}], retrieved}.
+        organisation, passage, start, end, quote_start, quote_end, quote, score}], retrieved, timings}.
         """
+        tokens = max(1, min(int(max_new_tokens), MAX_API_TOKENS)) if max_new_tokens else None
         options = _options(
-            self.engine, self.max_new_tokens, k, since, until, organisation, "short", model, max_new_tokens
+            self.engine, k=k, model=model, since=since, until=until, organisation=organisation, max_new_tokens=tokens
         )
-        return turn_json(_finish(self.engine, Request("ask", question, question), options, history))
+        return _finish(self.engine, Request("ask", question, question), options, history).to_json()
 
     def summarize(
         self,
@@ -111,18 +84,28 @@ class Api:
         organisation: str = "",
         length: str = "short",
         model: str = "",
-        max_releases: int = 6,
+        max_releases: int = 0,
     ) -> dict[str, Any]:
         """Summarise one release (its id, or words of its title) or every release on a topic.
 
         Give exactly one of release and topic. since/until/organisation narrow a topic. length: short,
-        bullets or detailed. Returns the same shape as /ask, with the summary in "answer".
+        bullets or detailed. max_releases: releases a topic summary draws on (0: the server's default).
+        Returns the same shape as /ask, with the summary in "answer" and, in "question", the release's
+        title or the topic.
         """
         if bool(release.strip()) == bool(topic.strip()):
             raise gr.Error("Give exactly one of 'release' (an id or title words) and 'topic'.", print_exception=False)
-        options = _options(self.engine, self.max_new_tokens, max_releases, since, until, organisation, length, model, 0)
+        options = _options(
+            self.engine,
+            model=model,
+            since=since,
+            until=until,
+            organisation=organisation,
+            length=length,
+            max_releases=max_releases,
+        )
         request = Request("release", release.strip(), release) if release.strip() else Request("topic", topic, topic)
-        return turn_json(_finish(self.engine, request, options, None))
+        return _finish(self.engine, request, options, None).to_json()
 
     def releases(self, query: str = "", limit: int = 50) -> list[dict[str, Any]]:
         """Indexed releases whose title contains every word of `query` (all when empty), newest first."""
@@ -153,7 +136,7 @@ class Api:
         pairs = [(Path(f), Path(f).name) for f in files or []]
         if not pairs:
             raise gr.Error("No files were sent.", print_exception=False)
-        results = add_files(self.engine, pairs, self.max_upload_bytes)
+        results = add_files(self.engine, pairs, self.engine.settings.max_upload_bytes)
         return {
             "added": sum(len(r.release_ids) for r in results),
             "files": [r.to_json() for r in results],

@@ -8,53 +8,40 @@ generation after at most one more token.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from embeddings.index import Filters, IndexStoreError
-from qa.engine import QuestionError, ReleaseNotFoundError
-from qa.models import ModelError
+from embeddings.index import Filters
 from qa.prompt import SummaryLength
-from ui.render import Turn
+from qa.types import Answer
+from ui.errors import EmptyIndexError, InputError, friendly_error
+from ui.turns import Request, Turn
 
 if TYPE_CHECKING:
+    from embeddings.settings import Settings
     from qa.engine import Engine
 
-logger = logging.getLogger(__name__)
-
-Kind = Literal["ask", "release", "topic"]
 LENGTHS: tuple[SummaryLength, ...] = ("short", "bullets", "detailed")
 HEARTBEAT_SECONDS = 1.0
-
-
-class InputError(ValueError):
-    """A setting or input the user has to correct; the message says how."""
-
-
-class EmptyIndexError(LookupError):
-    pass
-
-
-@dataclass(frozen=True)
-class Request:
-    kind: Kind
-    text: str  # the question, the topic, or the release id
-    prompt: str  # what the chat shows as the user's message
+MAX_K = 30  # passages per answer the chat accepts
+TOPIC_RELEASES = (2, 8)  # bounds on how many releases one topic summary draws on
 
 
 @dataclass(frozen=True)
 class Options:
-    k: int = 6
+    """What a turn runs with; make_options fills what the user left unset from the engine's Settings."""
+
+    k: int
+    max_new_tokens: int
+    max_releases: int
     model: str | None = None
     filters: Filters = field(default_factory=Filters)
     length: SummaryLength = "short"
-    max_new_tokens: int = 200
 
 
 @dataclass(frozen=True)
@@ -75,42 +62,36 @@ def parse_date(value: str | None, label: str) -> date | None:
 
 
 def make_options(
-    k: float | None,
-    model: str | None,
-    since: str | None,
-    until: str | None,
-    organisation: str | None,
-    length: str | None,
-    max_new_tokens: int,
+    settings: Settings,
+    k: float | None = None,
+    model: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    organisation: str | None = None,
+    length: str | None = "short",
+    max_new_tokens: int | None = None,
+    max_releases: float | None = None,
 ) -> Options:
+    """Checked options; an unset (None or 0) k, max_new_tokens or max_releases takes the Settings value."""
     filters = Filters(parse_date(since, "From"), parse_date(until, "To"), (organisation or "").strip() or None)
     if filters.since and filters.until and filters.since > filters.until:
         raise InputError("The date range is empty: 'From' is after 'To'.")
     if length not in LENGTHS:
         raise InputError(f"Summary length must be one of {', '.join(LENGTHS)}.")
-    return Options(max(1, min(int(k or 6), 30)), model or None, filters, length, max_new_tokens)  # type: ignore[arg-type]
-
-
-def friendly_error(exc: BaseException) -> str:
-    """A message for the chat; details and the traceback go to the server log only."""
-    if isinstance(exc, QuestionError | ReleaseNotFoundError | InputError | EmptyIndexError | IndexStoreError):
-        return str(exc)
-    if isinstance(exc, ModelError):
-        return f"The language model is not available: {exc}."
-    if isinstance(exc, ValueError) and "prompt is" in str(exc):
-        return f"The passages are too long for the model ({exc}). Lower 'Passages per answer' in Settings."
-    if isinstance(exc, ValueError) and "unknown model" in str(exc):
-        return f"The model failed: {exc}."
-    logger.error("turn failed", exc_info=exc)
-    return (
-        f"The model failed while writing the answer ({type(exc).__name__}). "
-        "Try again, or pick another model in Settings."
+    low, high = TOPIC_RELEASES
+    return Options(
+        k=max(1, min(int(k or settings.top_k), MAX_K)),
+        max_new_tokens=max_new_tokens or settings.max_new_tokens,
+        max_releases=max(low, min(int(max_releases or settings.max_releases), high)),
+        model=model or None,
+        filters=filters,
+        length=length,  # type: ignore[arg-type]
     )
 
 
 def history_of(turns: Sequence[Turn]) -> list[tuple[str, str]]:
     """(user, assistant) pairs the core uses to rewrite a follow-up question."""
-    return [(t.prompt, t.text) for t in turns if t.kind != "error" and t.text.strip()][-3:]
+    return [(t.prompt, t.answer.text) for t in turns if t.kind != "error" and t.answer.text.strip()][-3:]
 
 
 def check_not_empty(engine: Engine) -> None:
@@ -138,9 +119,8 @@ def _ask(
         emit("status", f"Reading {len(stream.passages)} passages from {releases} release{plural}…")
     for piece in stream:
         emit("piece", piece)
-    a = stream.answer
-    assert a is not None
-    return Turn("ask", request.prompt, a.text, a.found, a.citations, a.passages, a.question, stop.is_set())
+    assert stream.answer is not None
+    return Turn("ask", request.prompt, stream.answer, stop.is_set())
 
 
 def _load_model(engine: Engine, options: Options, emit: Emit) -> None:
@@ -160,7 +140,8 @@ def _summarize_release(engine: Engine, request: Request, options: Options, stop:
         emit("piece", piece)
     s = stream.summary
     assert s is not None
-    return Turn("release", request.prompt, s.text, bool(s.text), s.citations, s.passages, "", stop.is_set())
+    # qa.summarize marks every release summary found; one the model left empty is shown as not found.
+    return Turn("release", request.prompt, s if s.text else replace(s, found=False), stop.is_set())
 
 
 def _summarize_topic(engine: Engine, request: Request, options: Options, stop: threading.Event, emit: Emit) -> Turn:
@@ -175,15 +156,14 @@ def _summarize_topic(engine: Engine, request: Request, options: Options, stop: t
         f.organisation,
         options.length,
         options.model,
-        max_releases=max(2, min(options.k, 8)),
+        max_releases=options.max_releases,
         stop=stop,
     )
     emit("status", "Reading the matching releases…")
     for piece in stream:
         emit("piece", piece)
-    s = stream.summary
-    assert s is not None
-    return Turn("topic", request.prompt, s.text, s.found, s.citations, s.passages, "", stop.is_set())
+    assert stream.summary is not None
+    return Turn("topic", request.prompt, stream.summary, stop.is_set())
 
 
 def compute_turn(
@@ -198,7 +178,12 @@ def compute_turn(
 
 
 def error_turn(request: Request, exc: BaseException) -> Turn:
-    return Turn("error", request.prompt, friendly_error(exc), found=False)
+    return Turn("error", request.prompt, Answer(friendly_error(exc), False))
+
+
+def stopped_turn(request: Request, partial: str) -> Turn:
+    """What Stop leaves in the chat: the text written so far, citing nothing."""
+    return Turn(request.kind, request.prompt, Answer(partial.strip(), False), stopped=True)
 
 
 # Every turn's worker thread and its stop event, so the process can end its generations before it exits:

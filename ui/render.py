@@ -12,13 +12,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from embeddings.index import IndexStats
 from embeddings.text.markers import ESCAPED_MARKER
 from embeddings.types import Release
 from qa.types import Citation, Passage
+from ui.turns import Turn
 
 # Markdown constructs that could turn untrusted text into a link or a remote image.
 _LINK_OPEN = re.compile(r"\]([(\[])")
@@ -28,20 +28,6 @@ _SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 CURSOR = "▌"
 # Cards show a window of the passage around the quote; the whole release is one click away.
 CARD_CONTEXT_CHARS = 1000
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One exchange: what was asked for and what came back (an answer, a summary or an error)."""
-
-    kind: str  # "ask", "release" (summary of one release), "topic" (summary of a topic) or "error"
-    prompt: str  # the user's words as shown in the chat
-    text: str  # the final answer or summary, with [n] markers
-    found: bool = True
-    citations: tuple[Citation, ...] = ()
-    passages: tuple[Passage, ...] = ()  # everything the model was shown
-    searched: str = ""  # the standalone question after follow-up rewriting
-    stopped: bool = False
 
 
 ReleaseLookup = Callable[[str], Release | None]
@@ -86,13 +72,14 @@ def streaming_message(partial: str, status: str = "") -> str:
 
 def turn_message(turn: Turn, number: int) -> str:
     """The assistant's final message for a turn."""
+    a = turn.answer
     if turn.kind == "error":
-        return f"⚠ {escape_markdown(turn.text)}"
-    body = link_citations(escape_markdown(turn.text), number, [c.n for c in turn.citations])
-    if turn.kind in ("release", "topic") and not turn.stopped and looks_cut(turn.text):
+        return f"⚠ {escape_markdown(a.text)}"
+    body = link_citations(escape_markdown(a.text), number, [c.n for c in a.citations])
+    if turn.kind in ("release", "topic") and not turn.stopped and looks_cut(a.text):
         body += " *[…cut at the length limit]*"
-    if turn.kind == "release" and turn.citations:
-        c = turn.citations[0]
+    if turn.kind == "release" and a.citations:
+        c = a.citations[0]
         body += f'\n\n<a class="pq-cite" href="#src-{number}-{c.n}">[{c.n}]</a> {escape_markdown(_label(c.passage))}'
     if turn.stopped:
         body += "\n\n*Stopped.*"
@@ -224,8 +211,8 @@ def _turn_sources(turn: Turn, number: int, lookup: ReleaseLookup) -> str:
     )
     if turn.searched and turn.searched.strip() != turn.prompt.strip():
         head += f'<div class="pq-searched">Searched as: <q>{html.escape(turn.searched)}</q></div>'
-    if turn.citations:
-        cards = "".join(source_card(c, number, lookup(c.passage.release_id)) for c in turn.citations)
+    if turn.answer.citations:
+        cards = "".join(source_card(c, number, lookup(c.passage.release_id)) for c in turn.answer.citations)
     else:
         cards = _unsupported_html(turn)
     return f'<section class="pq-turn" id="turn-{number}">{head}{cards}</section>'
@@ -239,9 +226,10 @@ def _unsupported_html(turn: Turn) -> str:
         return '<p class="pq-empty">No sources: the request did not complete.</p>'
     if turn.stopped:
         return '<p class="pq-empty">Stopped before the answer was complete, so nothing is cited.</p>'
-    if not turn.passages:
+    passages = turn.answer.passages
+    if not passages:
         return '<p class="pq-empty">No indexed passage matched. Try other words, or widen the filters.</p>'
-    titles = dict.fromkeys(f"{p.title} ({p.date.isoformat() if p.date else 'undated'})" for p in turn.passages)
+    titles = dict.fromkeys(f"{p.title} ({p.date.isoformat() if p.date else 'undated'})" for p in passages)
     items = "".join(f"<li>{html.escape(t)}</li>" for t in titles)
     return (
         '<p class="pq-empty">No passage supports an answer, so nothing is cited. '
@@ -306,17 +294,17 @@ def export_markdown(turns: Sequence[Turn], now: datetime | None = None) -> str:
         lines += [f"## {number}. {_one_line(turn.prompt)}", ""]
         if turn.searched and turn.searched.strip() != turn.prompt.strip():
             lines += [f"*Searched as: {_one_line(turn.searched)}*", ""]
-        lines += [("⚠ " if turn.kind == "error" else "") + turn.text.strip(), ""]
+        lines += [("⚠ " if turn.kind == "error" else "") + turn.answer.text.strip(), ""]
         if turn.stopped:
             lines += ["*Stopped before the end.*", ""]
-        if turn.citations:
+        if turn.answer.citations:
             lines += ["**Sources**", ""]
-            for c in turn.citations:
+            for c in turn.answer.citations:
                 p = c.passage
                 when = p.date.isoformat() if p.date else "undated"
                 org = f", {p.organisation}" if p.organisation else ""
                 lines.append(f"- [{c.n}] {p.title} ({when}{org}; release `{p.release_id}`)")
-                quote = _one_line(p.text[c.quote_start - p.start : c.quote_end - p.start])
+                quote = _one_line(c.quote)
                 if quote:
                     lines.append(f"  > {_shorten(quote, 600)}")
             lines.append("")
