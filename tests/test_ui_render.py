@@ -388,6 +388,7 @@ class FakeStream:
     def __init__(self, question: str, stop: threading.Event) -> None:
         self.passages = [passage("The fare rises to $2.50.")]
         self.stop = stop
+        self.generator = None  # the pieces below need no model
         self.answer = Answer(
             "It rises to $2.50 [1].",
             True,

@@ -24,7 +24,9 @@ from ui.turns import Request, Turn
 
 if TYPE_CHECKING:
     from embeddings.settings import Settings
+    from qa.answer import AnswerStream
     from qa.engine import Engine
+    from qa.generate import Generator
 
 LENGTHS: tuple[SummaryLength, ...] = ("short", "bullets", "detailed")
 HEARTBEAT_SECONDS = 1.0
@@ -110,9 +112,11 @@ def _ask(
 ) -> Turn:
     engine.check_question(request.text)  # before the model loads: a typo should not cost a minute
     history = history_of(turns)
-    _load_model(engine, options, emit)
+    if history:  # rewriting a follow-up needs the model before retrieval
+        _load_model(engine, options, emit)
     emit("status", "Reading the conversation and searching the releases…" if history else "Searching the releases…")
     stream = engine.ask(request.text, history, options.k, options.filters, options.model, stop, options.max_new_tokens)
+    _announce_loading(stream, emit)
     releases = len({p.release_id for p in stream.passages})
     if stream.passages:
         plural = "s" if releases != 1 else ""
@@ -121,6 +125,19 @@ def _ask(
         emit("piece", piece)
     assert stream.answer is not None
     return Turn("ask", request.prompt, stream.answer, stop.is_set())
+
+
+def _announce_loading(stream: AnswerStream, emit: Emit) -> None:
+    """Names the wait when the stream asks for the model: a question the name check refuses loads none."""
+    load = stream.generator
+    if load is None:
+        return
+
+    def announced() -> Generator:
+        emit("status", "Writing the answer (the first question also loads the language model)…")
+        return load()
+
+    stream.generator = announced
 
 
 def _load_model(engine: Engine, options: Options, emit: Emit) -> None:
