@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_cache_dir, user_data_dir
 from pydantic import Field
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     # float32, but it is off by default: it answered 3 fewer of the 68 answerable DOJ dev questions (see
     # qa/generate.py choose_weights).
     quantize: bool = False
+    # What runs the answer model: "transformers" (safetensors cache converted from the GGUF) or "llama.cpp"
+    # (the GGUF itself, no conversion; needs llama-cpp-python). See qa/runtime.py.
+    runtime: Literal["transformers", "llama.cpp"] = "transformers"
 
 
 def get_settings(**overrides: object) -> Settings:
