@@ -2,7 +2,8 @@
 
 llama-cpp-python is built from source with fixed AVX2/FMA/F16C kernels (see the Makefile): a
 ``-march=native`` build on the AMX Xeon segfaulted in batched prompt decoding, and the fixed set runs on
-both the AVX2-only EPYC and the Xeon.
+both the AVX2-only EPYC and the Xeon. On the Xeon that build decodes the 0.5B 2.4x as fast as transformers
+bf16 but reads prompts 6-7x slower (no AMX kernels); see eval/runtime_compare.py.
 """
 
 from __future__ import annotations
