@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # float32, but it is off by default: it answered 3 fewer of the 68 answerable DOJ dev questions (see
     # qa/generate.py choose_weights).
     quantize: bool = False
+    # What runs the answer model: "transformers" (safetensors cache converted from the GGUF) or "llama.cpp"
+    # (the GGUF itself, no conversion; needs the `llama` extra, llama-cpp-python). See qa/runtime.py.
+    runtime: Literal["transformers", "llama.cpp"] = "transformers"
     host: str = Field("127.0.0.1", min_length=1)  # the web app's address; 127.0.0.1 keeps it on this machine
     port: int = Field(7860, ge=1, le=65535)
     auth: str | None = Field(None, pattern=r"^(?:[^:]+:.+)?$")  # USER:PASS login for the web app; empty: none

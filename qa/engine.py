@@ -54,7 +54,11 @@ class Engine:
 
     def generator(self, model: str | None = None) -> Generator:
         return get_generator(
-            model or self.settings.model, self.settings.cache, self.settings.threads, quantize=self.settings.quantize
+            model or self.settings.model,
+            self.settings.cache,
+            self.settings.threads,
+            quantize=self.settings.quantize,
+            runtime=self.settings.runtime,
         )
 
     def check_question(self, question: str) -> str:

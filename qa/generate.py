@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from embeddings import hardware
 from qa.models import REGISTRY, ModelError, resolve_model
+from qa.runtime import DEFAULT_RUNTIME, MAX_CONTEXT, Runtime, TextGenerator, check_runtime
 
 if TYPE_CHECKING:
     import torch
     from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
 
+__all__ = ["MAX_CONTEXT", "Generator", "TextGenerator", "Weights", "choose_weights", "get_generator"]
+
 logger = logging.getLogger(__name__)
 
-# Prompt + answer budget. Qwen2.5 accepts 32k tokens, but on a CPU prefill cost and KV-cache memory grow
-# with length, and retrieval never needs more than a few thousand tokens of context.
-MAX_CONTEXT = 8192
 # End-of-turn tokens of common chat formats; only those present in a tokenizer's vocabulary are used.
 _END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end|>", "<end_of_turn>")
 
@@ -126,13 +126,23 @@ class PromptTooLongError(ValueError):
 
 
 class Generator:
-    """One loaded model + tokenizer. Thread-safe: generations on one instance run one at a time."""
+    """One loaded model + tokenizer in transformers. Thread-safe: generations on one instance run one at a time."""
 
-    def __init__(self, name: str, path: Path, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase):
+    runtime: Runtime = "transformers"
+
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        weights: Weights | None = None,
+    ):
         self.name = name
         self.path = path
         self.model = model
         self.tokenizer = tokenizer
+        self.weights = weights
         self.generation_config = self._clean_generation_config()
         # A single model instance is not safe to run concurrently (shared KV-cache machinery), and on a
         # 2-core CPU two generations at once would each run at half speed anyway.
@@ -165,7 +175,13 @@ class Generator:
         logger.info(
             "loaded %s from %s (%s) in %.1f s", name_or_path, path, weights.describe(), time.perf_counter() - start
         )
-        return cls(name_or_path, path, model, tokenizer)
+        return cls(name_or_path, path, model, tokenizer, weights)
+
+    def describe(self) -> str:
+        import torch
+
+        weights = self.weights.describe() if self.weights else str(self.model.dtype)
+        return f"{self.name} (transformers, {weights.removeprefix('torch.')}, {torch.get_num_threads()} threads)"
 
     def _clean_generation_config(self) -> GenerationConfig:
         """Greedy decoding with nothing else set, so transformers has no flag combination to warn about."""
@@ -275,14 +291,27 @@ class Generator:
         return "".join(self.stream(messages, max_new_tokens=max_new_tokens))
 
 
-_generators: dict[str, Generator] = {}
+_generators: dict[str, TextGenerator] = {}
 _load_locks: dict[str, threading.Lock] = {}
 _registry_lock = threading.Lock()
 
 
-def _model_key(name_or_path: str, weights: Weights) -> str:
+def _model_key(name_or_path: str, weights: Weights | None) -> str:
+    """``weights`` None: the model in llama.cpp."""
     name = name_or_path if name_or_path in REGISTRY else str(Path(name_or_path).expanduser().resolve())
+    if weights is None:
+        return f"{name} (llama.cpp)"
     return f"{name} (int8)" if weights.int8_mlp else name
+
+
+def _load(
+    name_or_path: str, cache_dir: Path, threads: int | None, runtime: Runtime, weights: Weights | None
+) -> TextGenerator:
+    if runtime == "llama.cpp":
+        from qa.llamacpp import LlamaCppGenerator
+
+        return LlamaCppGenerator.load(name_or_path, cache_dir, threads)
+    return Generator.load(name_or_path, cache_dir, weights, threads)
 
 
 def get_generator(
@@ -291,26 +320,38 @@ def get_generator(
     threads: int | None = None,
     dtype: torch.dtype | None = None,
     quantize: bool = False,
-) -> Generator:
-    """The process-wide Generator for a model, loading it on first use (each model is loaded once).
+    runtime: str = DEFAULT_RUNTIME,
+) -> TextGenerator:
+    """The process-wide generator for a model in a runtime, loading it on first use (each is loaded once).
 
-    ``dtype`` and ``quantize`` go through choose_weights(); ``dtype`` only matters for the first load.
+    ``dtype`` and ``quantize`` go through choose_weights() and only matter for transformers and the first
+    load; llama.cpp runs the GGUF's own quantisation and refuses them rather than ignoring them. Its thread
+    count is fixed when it loads (None: one per physical core).
     """
-    weights = choose_weights(dtype, quantize)
+    runtime = check_runtime(runtime)
+    if runtime == "llama.cpp":
+        if dtype is not None or quantize:
+            raise ModelError(
+                "dtype and quantize apply to the transformers runtime; llama.cpp runs the GGUF's own quantisation"
+            )
+        weights = None
+    else:
+        weights = choose_weights(dtype, quantize)
     key = _model_key(name_or_path, weights)
     with _registry_lock:
         generator = _generators.get(key)
         if generator is None:
             lock = _load_locks.setdefault(key, threading.Lock())
     if generator is not None:
-        _set_threads(threads)
+        if runtime == "transformers":
+            _set_threads(threads)
         return generator
     # Per-model lock: concurrent first requests wait for one load, while other models can load meanwhile.
     with lock:
         with _registry_lock:
             generator = _generators.get(key)
         if generator is None:
-            generator = Generator.load(name_or_path, cache_dir, weights, threads)
+            generator = _load(name_or_path, cache_dir, threads, runtime, weights)
             with _registry_lock:
                 _generators[key] = generator
     return generator
