@@ -78,6 +78,10 @@ class LlamaCppGenerator:
     @classmethod
     def load(cls, name_or_path: str, cache_dir: Path, threads: int | None = None) -> LlamaCppGenerator:
         """Load a registry model (its joined, sha256-checked GGUF) or a local .gguf file."""
+        if not available():
+            raise ModelError(
+                "PRESSQA_RUNTIME=llama.cpp needs llama-cpp-python: run `make llama` (or pip install -e '.[llama]')"
+            )
         from llama_cpp import Llama
 
         path = gguf_path(name_or_path, Path(cache_dir))
