@@ -28,7 +28,8 @@ from pathlib import Path
 from embeddings.hardware import cpu, machine_info
 from embeddings.settings import Settings
 from qa.generate import get_generator
-from qa.models import available_models, gguf_path, resolve_model
+from qa.gguf_file import gguf_path
+from qa.models import available_models, resolve_model
 from qa.runtime import Messages, TextGenerator, physical_cores
 
 REFERENCE = ("transformers", "qwen2.5-0.5b")

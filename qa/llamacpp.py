@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.models import ModelError, gguf_path
+from qa.gguf_file import gguf_path
+from qa.models import ModelError
 from qa.runtime import MAX_CONTEXT, Messages, Runtime, physical_cores
 
 if TYPE_CHECKING:

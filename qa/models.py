@@ -38,7 +38,7 @@ MARKER = "pressqa-complete.json"
 # Bump when the conversion changes in a way that makes older caches unsuitable.
 CACHE_FORMAT = 1
 _CHUNK_BYTES = 8 * 1024 * 1024
-_TMP_PREFIX = ".tmp-"
+TMP_PREFIX = ".tmp-"
 
 
 class ModelError(RuntimeError):
@@ -234,7 +234,7 @@ _thread_locks: dict[str, threading.Lock] = {}
 
 
 @contextlib.contextmanager
-def _build_lock(parent: Path, key: str) -> Iterator[None]:
+def build_lock(parent: Path, key: str) -> Iterator[None]:
     """Serialise builds of one cache entry across threads and processes (first one builds, others wait)."""
     with _thread_lock:
         lock = _thread_locks.setdefault(key, threading.Lock())
@@ -248,7 +248,7 @@ def _build_lock(parent: Path, key: str) -> Iterator[None]:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _check_disk(parent: Path, needed: int, label: str) -> None:
+def check_disk(parent: Path, needed: int, label: str) -> None:
     free = shutil.disk_usage(parent).free
     if free < needed:
         raise ModelError(
@@ -264,11 +264,11 @@ def _build(final: Path, sha256: str, label: str, source: Callable[[Path], Path],
     """
     parent = final.parent
     parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(parent, final.name):
+    with build_lock(parent, final.name):
         if is_complete_cache(final, sha256):  # another thread/process finished it while we waited
             return final
         # Leftovers of a crashed build of this entry: we hold its lock, so nobody is using them.
-        for stale in parent.glob(f"{_TMP_PREFIX}{final.name}-*"):
+        for stale in parent.glob(f"{TMP_PREFIX}{final.name}-*"):
             shutil.rmtree(stale, ignore_errors=True)
         if final.exists():
             logger.warning("model cache %s is incomplete (no %s); rebuilding it", final, MARKER)
@@ -276,8 +276,8 @@ def _build(final: Path, sha256: str, label: str, source: Callable[[Path], Path],
             shutil.rmtree(final)
         if gguf_size is not None:
             # GGUF + bfloat16 weights (~4x a 4-bit file, ~2x an 8-bit one) + slack.
-            _check_disk(parent, gguf_size * 5, label)
-        tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{final.name}-", dir=parent))
+            check_disk(parent, gguf_size * 5, label)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{final.name}-", dir=parent))
         try:
             start = time.perf_counter()
             gguf = source(tmp)
@@ -331,54 +331,6 @@ def _resolve_gguf_file(path: Path, cache_dir: Path) -> Path:
         return final
     # Converted in place: the user's file is only read, never copied or removed.
     return _build(final, sha, path.stem, lambda _tmp: path, path.stat().st_size)
-
-
-def gguf_cache_path(cache_dir: Path, name: str, sha256: str) -> Path:
-    # Beside the converted directories rather than among them: "models/" holds only finished conversions.
-    return Path(cache_dir) / "gguf" / f"{name}-{sha256[:12]}.gguf"
-
-
-def _joined_gguf(spec: ModelSpec, cache_dir: Path) -> Path:
-    """The packaged model's chunks joined once into the cache; the file exists only if its sha256 matched.
-
-    join_chunks writes a temp name that is renamed into place only after the hash matched, so a later start
-    trusts a file of the right size under the final name without reading 0.5-1 GB again.
-    """
-    final = gguf_cache_path(cache_dir, spec.name, spec.sha256)
-    if final.is_file() and (spec.size is None or final.stat().st_size == spec.size):
-        return final
-    chunks = find_chunks(spec)
-    parent = final.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(parent, final.name):
-        if final.is_file() and (spec.size is None or final.stat().st_size == spec.size):
-            return final  # another thread/process joined it while we waited
-        for stale in parent.glob(f"{_TMP_PREFIX}{final.name}-*"):
-            stale.unlink(missing_ok=True)
-        if spec.size is not None:
-            _check_disk(parent, int(spec.size * 1.1), spec.name)
-        tmp = parent / f"{_TMP_PREFIX}{final.name}-{os.getpid()}"
-        join_chunks(chunks, tmp, spec.sha256, spec.size, spec.name)  # removes tmp itself on a mismatch
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
-    return final
-
-
-def gguf_path(name_or_path: str, cache_dir: Path) -> Path:
-    """A GGUF file llama.cpp loads as is: a registry model's joined, sha256-checked file, or a local .gguf.
-
-    No conversion: llama.cpp runs the GGUF's own quantisation. A Hugging Face directory is refused, since
-    only transformers can run it.
-    """
-    if name_or_path in REGISTRY:
-        return _joined_gguf(REGISTRY[name_or_path], Path(cache_dir))
-    path = Path(name_or_path).expanduser()
-    if path.is_file() and path.suffix.lower() == ".gguf":
-        return path.resolve()
-    if path.exists():
-        raise ModelError(f"{path} is not a .gguf file; the llama.cpp runtime loads only GGUF models")
-    raise ValueError(f"unknown model {name_or_path!r}: use one of {', '.join(REGISTRY)} or the path of a .gguf file")
 
 
 def resolve_model(name_or_path: str, cache_dir: Path) -> Path:

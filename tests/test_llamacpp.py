@@ -15,8 +15,9 @@ import pytest
 
 from embeddings.settings import Settings, get_settings
 from qa.generate import get_generator
+from qa.gguf_file import gguf_cache_path, gguf_path
 from qa.llamacpp import PROMPT_BATCH, available
-from qa.models import REGISTRY, ModelError, file_sha256, gguf_cache_path, gguf_path, resolve_model
+from qa.models import REGISTRY, ModelError, file_sha256, resolve_model
 from qa.runtime import RUNTIMES, TextGenerator, check_runtime, physical_cores
 from tests.conftest import SAMPLES
 
