@@ -1,7 +1,9 @@
-"""The web app in a real browser (Debian's chromium driven by Playwright), one step of a session per test.
+"""The web app in a real browser (Debian's chromium driven by Playwright).
 
-The steps share one app and one page and run in file order: ask, stop, summarise, add releases, and
-check that a hostile release renders as text. Each saves a screenshot to test-artifacts/.
+The tests share one app (and its index) and one browser, but each opens its own page, so each is a
+session of its own and they pass in any order: ask, stop, summarise, add releases, and check that a
+hostile release renders as text. Every page is watched for dialogs and for requests beyond this
+machine. Each test saves screenshots to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Watch:
     def __init__(self) -> None:
         self.dialogs: list[str] = []
         self.external: list[str] = []
+        self.local: list[str] = []
 
     def on_dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)
@@ -57,29 +60,39 @@ class Watch:
 
     def on_request(self, request) -> None:
         host = urlparse(request.url).hostname
-        if request.url.startswith(("http:", "https:", "ws:", "wss:")) and host not in ("127.0.0.1", "localhost"):
-            self.external.append(request.url)
+        if not request.url.startswith(("http:", "https:", "ws:", "wss:")):
+            return
+        (self.local if host in ("127.0.0.1", "localhost") else self.external).append(request.url)
 
 
 @pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
 def watch() -> Watch:
     return Watch()
 
 
-@pytest.fixture(scope="module")
-def page(ui_app: RunningApp, watch: Watch) -> Iterator:  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 960})
-        pg = context.new_page()
-        pg.on("dialog", watch.on_dialog)
-        pg.on("request", watch.on_request)
-        pg.goto(ui_app.url)
-        pg.wait_for_selector("#pq-chat", timeout=60_000)
-        yield pg
-        browser.close()
+@pytest.fixture
+def page(browser, ui_app: RunningApp, watch: Watch) -> Iterator:  # noqa: F811
+    """A fresh page (its own browser context, so its own Gradio session and chat), watched while it lives."""
+    context = browser.new_context(viewport={"width": 1440, "height": 960})
+    pg = context.new_page()
+    pg.on("dialog", watch.on_dialog)
+    pg.on("request", watch.on_request)
+    pg.goto(ui_app.url)
+    pg.wait_for_selector("#pq-chat", timeout=60_000)
+    yield pg
+    context.close()  # the app stops this session's generation, if one is still running
+    assert watch.external == [], "the page fetched from the internet"
+    assert watch.dialogs == [], "the page opened a dialog"
 
 
 # ---------------------------------------------------------------- helpers
@@ -114,6 +127,12 @@ def search_releases(page, words: str) -> None:
     page.keyboard.type(words)
 
 
+def releases_in_stats(page) -> int:
+    match = re.search(r"([\d,]+) releases", page.inner_text("#pq-stats"))
+    assert match, page.inner_text("#pq-stats")
+    return int(match.group(1).replace(",", ""))
+
+
 def last_bot(page) -> str:
     bots = page.query_selector_all("#pq-chat [data-testid=bot]")
     return bots[-1].inner_text() if bots else ""
@@ -144,7 +163,7 @@ def upload(page, paths: list[Path]) -> str:
     return page.inner_text("#pq-upload-result")
 
 
-# ---------------------------------------------------------------- the steps
+# ---------------------------------------------------------------- the tests
 
 
 def test_ask_streams_an_answer_with_a_working_citation(page, artifacts: Path) -> None:  # noqa: F811
@@ -183,16 +202,20 @@ def test_ask_streams_an_answer_with_a_working_citation(page, artifacts: Path) ->
 
 
 def test_stop_ends_a_generation_and_the_chat_carries_on(page, artifacts: Path) -> None:  # noqa: F811
+    # A first turn of this chat that needs no model (the question is over-long), then one stopped.
+    send(page, "why? " * 450)
+    wait_for_turn(page, 1)
+    assert "the limit is 2,000" in last_bot(page)
     send(page, "When do the night buses start running?")
     page.wait_for_selector("#pq-stop", state="visible")
     page.click("#pq-stop")
     wait_for_turn(page, 2)
     assert "Stopped." in last_bot(page)
+    assert "the limit is 2,000" in page.locator("#pq-chat [data-testid=bot]").first.inner_text()
     shot(page, artifacts, "2-stopped")
 
 
 def test_summarize_one_release_from_the_list(page, artifacts: Path) -> None:  # noqa: F811
-    new_chat(page)
     switch_mode(page, "Summarize")
     search_releases(page, "otters")
     page.click("[role=option]:has-text('Otters Found on All Five Greenmarsh Rivers')")
@@ -203,21 +226,26 @@ def test_summarize_one_release_from_the_list(page, artifacts: Path) -> None:  # 
     assert "Summarize: Otters Found on All Five Greenmarsh Rivers" in page.inner_text("#pq-chat")
     assert "Otters Found on All Five Greenmarsh Rivers" in page.inner_text("#src-1-1")
     shot(page, artifacts, "3-summary")
-    switch_mode(page, "Ask")
 
 
-def test_upload_a_release_and_get_an_answer_from_it(page, artifacts: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_upload_a_release_and_get_an_answer_from_it(
+    page,
+    ui_app: RunningApp,  # noqa: F811
+    artifacts: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     new = tmp_path / "quillby_ferries.md"
     new.write_text(NEW_RELEASE)
     pdf = tmp_path / "brochure.pdf"
     pdf.write_bytes(b"%PDF-1.4")
+    # From the index, not the page: its header may still show the count from when the app was built.
+    before = ui_app.engine.index.stats().releases  # type: ignore[attr-defined]
     result = upload(page, [new, pdf])
     assert "1 release added from 2 files, 1 failed" in result
     assert "quillby_ferries.md: 1 added" in result and "brochure.pdf: unsupported file type '.pdf'" in result
-    assert "15 releases" in page.inner_text("#pq-stats")
+    assert releases_in_stats(page) == before + 1
     shot(page, artifacts, "4-uploaded")
 
-    new_chat(page)
     send(page, "What did Quillby Ferries order?")
     wait_for_turn(page, 1)
     assert "ferries" in last_bot(page).lower()
@@ -231,7 +259,6 @@ def test_hostile_release_renders_as_text(page, artifacts: Path, tmp_path: Path, 
     hostile.write_text(XSS_RELEASE)
     assert "1 release added" in upload(page, [hostile])
 
-    new_chat(page)
     send(page, "What did Zorblax Labs open?")
     wait_for_turn(page, 1)
     panel = page.inner_text("#pq-sources-panel")
@@ -253,7 +280,6 @@ def test_hostile_release_renders_as_text(page, artifacts: Path, tmp_path: Path, 
     search_releases(page, "Zorblax")
     assert "<script>" in page.locator("[role=option]").first.inner_text()
     page.keyboard.press("Escape")
-    switch_mode(page, "Ask")
     shot(page, artifacts, "7-hostile-question")
 
     assert page.evaluate("window.__pq_xss") is None
@@ -262,5 +288,13 @@ def test_hostile_release_renders_as_text(page, artifacts: Path, tmp_path: Path, 
     assert watch.dialogs == []
 
 
-def test_nothing_left_this_machine(watch: Watch) -> None:
+def test_nothing_left_this_machine(page, watch: Watch) -> None:
+    """Every tab and both modes, with no model call: the page's own assets come from the app alone."""
+    for tab in ("Add releases", "Settings", "Sources"):
+        open_tab(page, tab)
+    switch_mode(page, "Summarize")
+    switch_mode(page, "Ask")
+    new_chat(page)
+    page.wait_for_timeout(1000)  # Gradio keeps its event stream open, so the network is never idle
     assert watch.external == [], "the page fetched from the internet"
+    assert any(urlparse(u).hostname in ("127.0.0.1", "localhost") for u in watch.local), "the watch saw nothing"
