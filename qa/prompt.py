@@ -7,8 +7,8 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Literal
 
+from embeddings.settings import SummaryLength
 from embeddings.text.dates import MONTH, WEEKDAY, WEEKDAYS
 from embeddings.text.names import PLAIN_NAME
 from embeddings.text.sentences import split_sentences
@@ -16,7 +16,6 @@ from embeddings.text.words import PROMPT_STOP_WORDS, words
 from qa.types import Passage
 
 Message = dict[str, str]
-SummaryLength = Literal["short", "bullets", "detailed"]
 
 NOT_FOUND = "The releases do not say."
 

@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from embeddings.index import Filters
-from qa.prompt import SummaryLength
+from embeddings.settings import SummaryLength
 from qa.types import Answer
 from ui.errors import EmptyIndexError, InputError, friendly_error
 from ui.turns import Request, Turn
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from qa.engine import Engine
     from qa.generate import Generator
 
-LENGTHS: tuple[SummaryLength, ...] = ("short", "bullets", "detailed")
+LENGTHS: tuple[SummaryLength, ...] = get_args(SummaryLength)
 HEARTBEAT_SECONDS = 1.0
 MAX_K = 30  # passages per answer the chat accepts
 TOPIC_RELEASES = (2, 8)  # bounds on how many releases one topic summary draws on
@@ -70,7 +70,7 @@ def make_options(
     since: str | None = None,
     until: str | None = None,
     organisation: str | None = None,
-    length: str | None = "short",
+    length: str | None = None,
     max_new_tokens: int | None = None,
     max_releases: float | None = None,
 ) -> Options:
@@ -78,6 +78,7 @@ def make_options(
     filters = Filters(parse_date(since, "From"), parse_date(until, "To"), (organisation or "").strip() or None)
     if filters.since and filters.until and filters.since > filters.until:
         raise InputError("The date range is empty: 'From' is after 'To'.")
+    length = length or settings.summary_length
     if length not in LENGTHS:
         raise InputError(f"Summary length must be one of {', '.join(LENGTHS)}.")
     low, high = TOPIC_RELEASES
