@@ -5,9 +5,13 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+
+# llama-cpp-python compiles llama.cpp while it installs (3-4 min on a quiet 2-core Xeon, 22 min on a busy
+# one; pip caches the wheel). Fixed kernel sets, never -march=native: a native build on the AMX Xeon
+# segfaulted decoding multi-token prompts. LLAVA_BUILD=OFF: the image tools are unused.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF
 
-.PHONY: setup run test check browser lint llama
+.PHONY: setup run test check browser lint
 
 setup: $(STAMP)
 
@@ -17,15 +21,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned: anything else would pull a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[test]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
-
-# The optional llama.cpp runtime. llama-cpp-python compiles llama.cpp (22 min on a busy 2-core Xeon; pip
-# caches the wheel). AVX2/FMA/F16C kernels, not -march=native: a native build on the AMX Xeon segfaulted
-# decoding multi-token prompts, and this set runs on the AVX2-only EPYC and the Xeon alike.
-# LLAVA_BUILD=OFF: the image tools are unused.
-llama: setup
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet -e ".[test,llama]"
 
 run: setup
 	$(VENV)/bin/pressqa serve

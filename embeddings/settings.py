@@ -32,7 +32,9 @@ class Settings(BaseSettings):
 
     index: Path = Field(default_factory=lambda: Path(user_data_dir("pressqa")) / "index")
     cache: Path = Field(default_factory=lambda: Path(user_cache_dir("pressqa")))
-    model: str = Field("qwen2.5-0.5b", min_length=1)
+    # "auto": the best packaged model the machine serves within the 0.5B-in-transformers answer time
+    # (qa/choice.py); or a registry name, a Hugging Face folder or a .gguf file.
+    model: str = Field("auto", min_length=1)
     # Passages shown to the answer model; past 30 the prompt outgrows what the small models read well.
     top_k: int = Field(6, ge=1, le=30)
     # Answer length cap in tokens; 1024 is also the most the web API accepts per request.
@@ -42,16 +44,17 @@ class Settings(BaseSettings):
     summary_length: SummaryLength = "short"
     max_question_chars: int = Field(2000, ge=1)
     max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1)
-    threads: int | None = Field(None, ge=1)  # torch threads; None lets torch decide
+    threads: int | None = Field(None, ge=1)  # model threads; None: torch's choice, one per core in llama.cpp
     # Int8 MLP weights for the answer model (PRESSQA_QUANTIZE=true). The same on every CPU: the model loads
     # in float32 (the int8 kernels take float32 activations), even where bfloat16 would otherwise be chosen,
     # and its MLP gate/up projections get int8 weights. On the AVX2 EPYC answers come ~15% sooner than
     # float32, but it is off by default: it answered 3 fewer of the 68 answerable DOJ dev questions (see
     # qa/generate.py choose_weights).
     quantize: bool = False
-    # What runs the answer model: "transformers" (safetensors cache converted from the GGUF) or "llama.cpp"
-    # (the GGUF itself, no conversion; needs the `llama` extra, llama-cpp-python). See qa/runtime.py.
-    runtime: Literal["transformers", "llama.cpp"] = "transformers"
+    # What runs the answer model: "llama.cpp" (the GGUF itself, no conversion), "transformers" (safetensors
+    # converted from the GGUF, or any Hugging Face folder), or "auto": llama.cpp for GGUF models where
+    # llama-cpp-python is installed. See qa/runtime.py and qa/choice.py.
+    runtime: Literal["auto", "llama.cpp", "transformers"] = "auto"
     host: str = Field("127.0.0.1", min_length=1)  # the web app's address; 127.0.0.1 keeps it on this machine
     port: int = Field(7860, ge=1, le=65535)
     auth: str | None = Field(None, pattern=r"^(?:[^:]+:.+)?$")  # USER:PASS login for the web app; empty: none

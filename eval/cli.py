@@ -54,6 +54,7 @@ def qa(
     from eval.gold import read_questions, select
     from eval.provenance import git_state
     from eval.run_qa import QAOptions, run_qa
+    from qa.choice import choose
 
     gold_set = read_gold(read_questions, run)
     items = select(gold_set.items, run.sample, run.seed, types=types, limit=run.limit)
@@ -61,7 +62,8 @@ def qa(
         known = sorted({i.type for i in gold_set.items if i.type})
         raise fail(f"no gold question has type {', '.join(types)}; the types in {run.gold} are {', '.join(known)}")
     settings = get_settings()
-    model_name = run.model or settings.model
+    choice = choose(run.model or settings.model, settings.runtime, settings.quantize)
+    model_name = choice.model
     top_k = settings.top_k if top_k is None else top_k
     max_new_tokens = settings.max_new_tokens if max_new_tokens is None else max_new_tokens
     options = QAOptions(model=model_name, top_k=top_k, max_new_tokens=max_new_tokens, retrieval_only=retrieval_only)
@@ -88,6 +90,7 @@ def qa(
     config = {
         **where(run, done, bool(gold_set.releases) and run.index is None),
         "model": None if retrieval_only else model_name,
+        "runtime": None if retrieval_only else choice.describe(settings.threads),
         "int8": None if retrieval_only else settings.quantize,
         "retrieval": retrieval,
         "retrieval_only": retrieval_only or None,
@@ -110,13 +113,15 @@ def summaries(
     from eval.metrics import ROUGE_L_NOTE
     from eval.provenance import git_state
     from eval.run_summaries import SummaryOptions, run_summaries
+    from qa.choice import choose
 
     if length not in ("short", "bullets", "detailed"):
         raise fail("--length must be short, bullets or detailed")
     gold_set = read_gold(read_summaries, run)
     items = select(gold_set.items, run.sample, run.seed, run.limit)
     settings = get_settings()
-    model_name = run.model or settings.model
+    choice = choose(run.model or settings.model, settings.runtime, settings.quantize)
+    model_name = choice.model
     started = time.perf_counter()
     git = git_state()  # now: the tree can change while a long run goes on
     # Only the releases being summarised are needed: index just those when the gold file carries them.
@@ -134,6 +139,7 @@ def summaries(
     config = {
         **where(run, done, bool(gold_set.releases) and run.index is None),
         "model": model_name,
+        "runtime": choice.describe(settings.threads),
         "int8": settings.quantize,
         "length": length,
         "rouge": ROUGE_L_NOTE,

@@ -25,7 +25,10 @@ CorpusOpt = Annotated[
     typer.Option("--corpus", help="Releases to index for the run (anything `ingest` reads, SQuAD JSON, CNN/DM JSONL)."),
 ]
 OutOpt = Annotated[Path, typer.Option("--out", help="Folder for results.jsonl, summary.json, report.md and plots.")]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="qwen2.5-0.5b, qwen2.5-1.5b or a local model folder.")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", help="auto, qwen2.5-1.5b, qwen2.5-0.5b or a local model (its runtime: PRESSQA_RUNTIME)."),
+]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N items (after --sample).")]
 SampleOpt = Annotated[int | None, typer.Option("--sample", min=1, help="A random sample of N items (seeded).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for --sample.")]

@@ -39,6 +39,10 @@ def threads_used(configured: int | None, generated: bool) -> int:
     PRESSQA_THREADS); retrieval only, the encoder's concurrent batches: PRESSQA_THREADS, else the usable cores
     (as embeddings.encode.Encoder decides)."""
     torch = sys.modules.get("torch")
+    if generated and "llama_cpp" in sys.modules:
+        from qa.runtime import physical_cores
+
+        return configured or physical_cores()  # what qa.llamacpp loads the model with
     if generated and torch is not None:
         return int(torch.get_num_threads())
     if configured:

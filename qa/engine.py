@@ -13,10 +13,12 @@ from embeddings.index import Filters, Index
 from embeddings.ingest import Ingestor
 from embeddings.settings import Settings
 from qa.answer import AnswerStream
+from qa.choice import AUTO, ModelChoice, choose
 from qa.conversation import needs_rewrite, standalone_question
-from qa.generate import Generator, get_generator
+from qa.generate import get_generator
 from qa.prompt import SummaryLength
 from qa.retrieve import RetrievalConfig, Retriever
+from qa.runtime import TextGenerator
 from qa.summarize import ReleaseSummaryStream, StatusCallback, TopicSummaryStream
 
 
@@ -52,13 +54,24 @@ class Engine:
     def ingestor(self) -> Ingestor:
         return Ingestor(self.index, self.encoder)
 
-    def generator(self, model: str | None = None) -> Generator:
+    @cached_property
+    def default_choice(self) -> ModelChoice:
+        """The model and runtime that answer unless a request names another model (no model is loaded)."""
+        return choose(self.settings.model, self.settings.runtime, self.settings.quantize)
+
+    def choice(self, model: str | None = None) -> ModelChoice:
+        if not model or model in (AUTO, self.default_choice.model):
+            return self.default_choice
+        return choose(model, self.settings.runtime, self.settings.quantize)
+
+    def generator(self, model: str | None = None) -> TextGenerator:
+        choice = self.choice(model)
         return get_generator(
-            model or self.settings.model,
+            choice.model,
             self.settings.cache,
             self.settings.threads,
             quantize=self.settings.quantize,
-            runtime=self.settings.runtime,
+            runtime=choice.runtime,
         )
 
     def check_question(self, question: str) -> str:

@@ -38,6 +38,20 @@ def available() -> bool:
     return True
 
 
+def file_type_name(file_type: object) -> str:
+    """A GGUF's general.file_type as llama.cpp names it ("Q4_K_M"), from llama_cpp's LLAMA_FTYPE_MOSTLY_*."""
+    import llama_cpp
+
+    try:
+        wanted = int(str(file_type))
+    except ValueError:
+        return "GGUF"
+    for name in dir(llama_cpp):
+        if name.startswith("LLAMA_FTYPE_MOSTLY_") and getattr(llama_cpp, name) == wanted:
+            return name.removeprefix("LLAMA_FTYPE_MOSTLY_")
+    return "GGUF"
+
+
 def _chat_formatter(llm: Llama, name: str) -> Any:
     """The GGUF's own chat template, rendered the way transformers renders it (same Jinja extensions)."""
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -81,7 +95,8 @@ class LlamaCppGenerator:
         """Load a registry model (its joined, sha256-checked GGUF) or a local .gguf file."""
         if not available():
             raise ModelError(
-                "PRESSQA_RUNTIME=llama.cpp needs llama-cpp-python: run `make llama` (or pip install -e '.[llama]')"
+                "the llama.cpp runtime needs llama-cpp-python, which did not install or load: run `make setup` "
+                "(or set PRESSQA_RUNTIME=transformers)"
             )
         from llama_cpp import Llama
 
@@ -101,9 +116,7 @@ class LlamaCppGenerator:
         return generator
 
     def describe(self) -> str:
-        # llama_model_desc reads "<arch> <size> <file type>", e.g. "qwen2 1B Q8_0" or "qwen2 1.5B Q4_K - Medium".
-        parts = self.llm._model.desc().split(" ", 2)
-        quant = parts[2] if len(parts) == 3 else "GGUF"
+        quant = file_type_name(self.llm.metadata.get("general.file_type"))
         return f"{self.name} (llama.cpp, {quant}, {self.threads} threads)"
 
     def context_window(self) -> int:

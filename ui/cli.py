@@ -50,7 +50,11 @@ app = PressqaApp(
 )
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder (default: $PRESSQA_INDEX or per-user).")]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="qwen2.5-0.5b, qwen2.5-1.5b, or a local model folder.")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", help="auto, qwen2.5-1.5b, qwen2.5-0.5b, a local .gguf file or Hugging Face model folder."),
+]
+RuntimeOpt = Annotated[str | None, typer.Option("--runtime", help="auto, llama.cpp or transformers.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 SAMPLE_RELEASES = Path(__file__).resolve().parents[1] / "embeddings" / "sample_releases"
 
@@ -108,6 +112,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     index: IndexOpt = None,
     model: ModelOpt = None,
+    runtime: RuntimeOpt = None,
     top_k: Annotated[int | None, typer.Option("--top-k", help="Passages shown to the model.")] = None,
     max_new_tokens: Annotated[int | None, typer.Option("--max-new-tokens", help="Longest answer, in tokens.")] = None,
     since: Annotated[str | None, typer.Option(help="Only releases on or after this date (YYYY-MM-DD).")] = None,
@@ -119,16 +124,23 @@ def ask(
     from embeddings.index import Filters
     from qa.engine import QuestionError
 
-    settings = _settings(index=index, model=model, top_k=top_k, max_new_tokens=max_new_tokens)
+    settings = _settings(index=index, model=model, runtime=runtime, top_k=top_k, max_new_tokens=max_new_tokens)
     try:
         filters = Filters(_date(since), _date(until), organisation)
         engine = _engine(settings)
+        _announce(engine)
         stream = engine.ask(question, filters=filters)
         raw = _stream(stream, as_json)  # the model loads here, if the answer needs it
     except (QuestionError, ValueError) as exc:
         raise fail(str(exc)) from None
     assert stream.answer is not None
     _print_result(stream.answer, raw, as_json)
+
+
+def _announce(engine: Any, err: bool = True) -> None:
+    """The answer model chosen for these settings and why (nothing is loaded yet); stderr keeps stdout clean."""
+    choice = engine.default_choice
+    typer.echo(f"Answer model: {choice.describe(engine.settings.threads)} ({choice.reason})", err=err)
 
 
 def _stream(pieces: Iterable[str], as_json: bool) -> str:
@@ -186,6 +198,7 @@ def summarize(
     ] = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
+    runtime: RuntimeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Summarise one release, or every release on a topic."""
@@ -193,8 +206,11 @@ def summarize(
 
     if (release is None) == (query is None):
         raise fail("give exactly one of --release ID and --query TEXT")
-    settings = _settings(index=index, model=model, summary_length=length, max_releases=max_releases)
+    settings = _settings(
+        index=index, model=model, runtime=runtime, summary_length=length, max_releases=max_releases
+    )
     engine = _engine(settings)
+    _announce(engine)
     try:
         if release is not None:
             stream = engine.summarize_release(release, on_status=lambda m: typer.echo(m, err=True))
@@ -230,13 +246,14 @@ def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
         "first_date": s.first_date.isoformat() if s.first_date else None,
         "last_date": s.last_date.isoformat() if s.last_date else None,
         "bytes_on_disk": s.bytes_on_disk,
-        "generation_model": engine.settings.model,
+        "generation_model": engine.default_choice.describe(engine.settings.threads),
+        "generation_model_reason": engine.default_choice.reason,
     }
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
     for key, value in data.items():
-        typer.echo(f"{key:16} {value}")
+        typer.echo(f"{key:24} {value}")
 
 
 @app.command()
@@ -246,13 +263,15 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
     auth: Annotated[str | None, typer.Option(help="USER:PASS to require a login (or $PRESSQA_AUTH).")] = None,
     model: ModelOpt = None,
+    runtime: RuntimeOpt = None,
     sample: Annotated[bool, typer.Option(help="Index the bundled sample releases when the index is empty.")] = True,
 ) -> None:
     """Start the web chat."""
     from ui.app import serve as serve_app
 
-    settings = _settings(index=index, model=model, host=host, port=port, auth=auth)
+    settings = _settings(index=index, model=model, runtime=runtime, host=host, port=port, auth=auth)
     engine = _engine(settings, create=True)
+    _announce(engine, err=False)
     if sample and engine.index.stats().releases == 0:
         typer.echo(f"The index is empty: indexing the sample releases from {SAMPLE_RELEASES} ...")
         typer.echo(engine.ingestor.ingest_paths([SAMPLE_RELEASES], show_progress=True).summary())

@@ -39,7 +39,8 @@ def organisation_choices(engine: Engine) -> list[tuple[str, str]]:
 
 def model_choices(engine: Engine) -> list[str]:
     names = available_models()
-    return names if engine.settings.model in names else [engine.settings.model, *names]
+    chosen = engine.default_choice.model
+    return names if chosen in names else [chosen, *names]
 
 
 def stats_line(engine: Engine) -> str:
@@ -148,8 +149,13 @@ class Page:
                 self.add_btn = gr.Button("Add to index", variant="primary", elem_id="pq-add")
                 self.add_result = gr.Markdown(elem_id="pq-upload-result")
             with gr.Tab("Settings", id="settings", elem_id="pq-settings-tab"):
+                chosen = self.engine.default_choice
                 self.model = gr.Dropdown(
-                    model_choices(self.engine), value=settings.model, label="Model", elem_id="pq-model"
+                    model_choices(self.engine),
+                    value=chosen.model,
+                    label="Model",
+                    info=f"Default here: {chosen.describe(settings.threads)}",
+                    elem_id="pq-model",
                 )
                 self.k = gr.Slider(
                     1,
