@@ -215,7 +215,7 @@ def run_answers_bench(
         result: dict[str, Any] = {
             "index": str(index_dir),
             "gold": str(gold),
-            "machine": machine_info(settings.threads),
+            "machine": machine_info(_runtime_threads(settings)),
             "git": git_state(),
             "encoder": engine.encoder.name,
             "index_releases": stats.releases,

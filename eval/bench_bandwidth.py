@@ -60,6 +60,6 @@ def measure_bandwidth(threads: int, nbytes: int = DEFAULT_BYTES, repeats: int = 
         "array_bytes": copied,
         "threads": threads,
         "repeats": repeats,
-        "best_s": round(best, 4),
+        "best_s": round(best, 6),
         "median_gb_per_s": round(2 * copied / float(np.median(times)) / 1e9, 2),
     }
