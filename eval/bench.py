@@ -6,9 +6,13 @@ adds, so reaching the largest size costs one full ingest, and the cumulative fig
 those of ingesting that many releases from scratch. The dev questions' gold releases are indexed first,
 so the retrieval quality guard (hit@5) means the same thing at every size.
 
+The answer rows (one per model x runtime, after one memory-bandwidth measure that each row's decode rate is
+read against) can also run alone over an existing index (run_answers_bench, `pressqa bench --index DIR`),
+which skips the hour of ingesting.
+
 This module runs the steps in order and writes bench.json; each measure is its own module: eval.bench_ingest,
 eval.bench_probe (start-up), eval.bench_retrieval (latency, hit@5, flat against HNSW), eval.bench_encoders
-(bare-encode baseline, float32 guard) and eval.bench_answers.
+(bare-encode baseline, float32 guard), eval.bench_bandwidth and eval.bench_answers.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +30,23 @@ from embeddings.hardware import machine_info
 from embeddings.index import Index
 from embeddings.ingest import Ingestor
 from embeddings.load import LoadError, iter_releases
-from embeddings.settings import get_settings
+from embeddings.settings import Settings, get_settings
 from embeddings.types import Release
-from eval.bench_answers import answer_run
+from eval.bench_answers import answer_run, engine_for
+from eval.bench_bandwidth import DEFAULT_BYTES, measure_bandwidth
 from eval.bench_encoders import encode_baseline, fp32_guard
 from eval.bench_ingest import ingest_step, order_for_bench, reingest
 from eval.bench_measure import Echo, peak_rss_mb
+from eval.bench_models import ModelRun, parse_model_runs
 from eval.bench_probe import startup_probe
 from eval.bench_report import bench_markdown, plot_bench
 from eval.bench_retrieval import ann_comparison, retrieval_run
-from eval.gold import read_questions
+from eval.corpus import missing_releases
+from eval.gold import GoldQuestion, read_questions
 from eval.provenance import git_state
 from qa.engine import Engine
 from qa.retrieve import RetrievalConfig
+from qa.runtime import physical_cores
 
 
 def result_header(
@@ -70,7 +78,7 @@ def run_bench(
     sizes: str | Sequence[int],
     out: Path,
     gold: Path,
-    models: str | Sequence[str],
+    models: str | Sequence[str | ModelRun],
     questions: int = 200,
     answer_questions: int = 20,
     baseline_chunks: int = 1000,
@@ -81,8 +89,8 @@ def run_bench(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     size_list = sorted({int(s) for s in sizes.split(",")} if isinstance(sizes, str) else set(sizes))
-    model_list = [m for m in (models.split(",") if isinstance(models, str) else models) if m]
     settings = get_settings()
+    runs = parse_model_runs(models, settings.runtime)
     started = time.perf_counter()
 
     gold_questions = list(read_questions(Path(gold)).items)
@@ -101,10 +109,7 @@ def run_bench(
 
     result = result_header(corpus, gold, len(releases), len(failed), parse_s, settings.threads)
 
-    def save() -> None:
-        result["elapsed_s"] = round(time.perf_counter() - started, 1)
-        (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-
+    save = _saver(result, out, started)
     index_dir = Path(keep_index) if keep_index else Path(tempfile.mkdtemp(prefix="pressqa-bench-index-"))
     if keep_index and index_dir.exists() and any(index_dir.iterdir()):
         raise ValueError(f"{index_dir} is not empty: the benchmark needs a new index folder")
@@ -149,8 +154,9 @@ def run_bench(
             row["ann"] = ann_comparison(index, encoder, timed_questions)
             echo("start-up probes")
             row["startup"] = startup_probe(index_dir, timed_questions[0].question, None)
-            if model_list:
-                row["startup_with_model"] = startup_probe(index_dir, timed_questions[0].question, model_list[0])
+            if runs:
+                question, first = timed_questions[0].question, runs[0]
+                row["startup_with_model"] = startup_probe(index_dir, question, first.model, first.runtime)
             result["sizes"].append(row)
             save()
             echo(json.dumps({k: row[k] for k in ("size", "releases_per_s", "chunks_per_s")}))
@@ -169,12 +175,7 @@ def run_bench(
             result["quality_guard"] = fp32_guard(ordered[:guard], timed_questions, encoder, settings, echo)
             save()
 
-        engine = Engine(settings, index, encoder)
-        result["answers"] = []
-        for model in model_list:
-            echo(f"answers with {model} ({answer_questions} questions)")
-            result["answers"].append(answer_run(engine, model, timed_questions[:answer_questions]))
-            save()
+        _answers(result, Engine(settings, index, encoder), runs, timed_questions[:answer_questions], echo, save)
         result["serving_peak_rss_mb"] = max(
             (r.get("startup_with_model", r["startup"]).get("peak_rss_mb", 0) for r in result["sizes"]), default=None
         )
@@ -183,7 +184,92 @@ def run_bench(
         if not keep_index:
             shutil.rmtree(index_dir, ignore_errors=True)
     save()
-    (out / "bench.md").write_text(bench_markdown(result), encoding="utf-8")
-    plot_bench(result, out / "bench.png")
-    echo(bench_markdown(result))
+    _write_report(result, out, echo)
     return result
+
+
+def run_answers_bench(
+    index_dir: Path,
+    out: Path,
+    gold: Path,
+    models: str | Sequence[str | ModelRun],
+    answer_questions: int = 20,
+    echo: Echo = print,
+    bandwidth_bytes: int = DEFAULT_BYTES,
+) -> dict[str, Any]:
+    """Only the answer rows (and the bandwidth they are read against), over an existing index.
+
+    The index is opened as every reader opens it (Index.open with create=False), so a missing folder is
+    an error rather than a new index, and nothing is ingested into it. The first ``answer_questions`` gold
+    questions are answered, as in the full bench; those whose gold release the index lacks are counted.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = get_settings(index=Path(index_dir))
+    runs = parse_model_runs(models, settings.runtime)
+    started = time.perf_counter()
+    questions = list(read_questions(Path(gold)).items)[:answer_questions]
+    engine = Engine.open(settings)
+    try:
+        stats = engine.index.stats()
+        result: dict[str, Any] = {
+            "index": str(index_dir),
+            "gold": str(gold),
+            "machine": machine_info(_runtime_threads(settings)),
+            "git": git_state(),
+            "encoder": engine.encoder.name,
+            "index_releases": stats.releases,
+            "index_chunks": stats.chunks,
+            "gold_releases_missing": len(missing_releases(engine, [q.release_id for q in questions if q.release_id])),
+        }
+        save = _saver(result, out, started)
+        _answers(result, engine, runs, questions, echo, save, bandwidth_bytes)
+    finally:
+        engine.index.close()
+    save()
+    _write_report(result, out, echo)
+    return result
+
+
+def _answers(
+    result: dict[str, Any],
+    engine: Engine,
+    runs: Sequence[ModelRun],
+    questions: Sequence[GoldQuestion],
+    echo: Echo,
+    save: Callable[[], None],
+    bandwidth_bytes: int = DEFAULT_BYTES,
+) -> None:
+    """The bandwidth once, then one answer row per model x runtime, saved as each finishes."""
+    threads = _runtime_threads(engine.settings)
+    echo(f"memory bandwidth: copying {bandwidth_bytes / 2**30:.2g} GiB with {threads} threads")
+    result["bandwidth"] = measure_bandwidth(threads, bandwidth_bytes)
+    echo(f"memory bandwidth {result['bandwidth']['gb_per_s']} GB/s")
+    result["answers"] = []
+    save()
+    for run in runs:
+        echo(f"answers with {run} ({len(questions)} questions)")
+        row = answer_run(engine_for(engine, run.runtime), run, questions, result["bandwidth"]["gb_per_s"])
+        result["answers"].append(row)
+        save()
+
+
+def _runtime_threads(settings: Settings) -> int:
+    """The threads the answer runtimes decode with: the setting, else one per physical core (llama.cpp's
+    default, and torch's own default count on these machines)."""
+    return settings.threads or physical_cores()
+
+
+def _saver(result: dict[str, Any], out: Path, started: float) -> Callable[[], None]:
+    def save() -> None:
+        result["elapsed_s"] = round(time.perf_counter() - started, 1)
+        (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    return save
+
+
+def _write_report(result: dict[str, Any], out: Path, echo: Echo) -> None:
+    markdown = bench_markdown(result)
+    (out / "bench.md").write_text(markdown, encoding="utf-8")
+    plot_bench(result, out / "bench.png")  # nothing without index sizes
+    echo(markdown)

@@ -6,6 +6,7 @@ The child keeps its own imports light because they are part of what it times; th
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -13,13 +14,17 @@ from pathlib import Path
 from typing import Any
 
 
-def startup_probe(index_dir: Path, question: str, model: str | None) -> dict[str, Any]:
-    """Process start to first retrieval (and to first answer token with a model), in a fresh process."""
+def startup_probe(index_dir: Path, question: str, model: str | None, runtime: str | None = None) -> dict[str, Any]:
+    """Process start to first retrieval (and to first answer token with a model in ``runtime``, None: the
+    settings'), in a fresh process."""
     command = [sys.executable, "-m", "eval.bench_startup", str(index_dir), question]
     if model:
         command += ["--model", model]
+    env = {**os.environ, "PRESSQA_RUNTIME": runtime} if runtime else None  # the child reads its settings
     launched = time.time()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=900, cwd=Path(__file__).resolve().parents[1], env=env
+    )
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
     data = json.loads(done.stdout.strip().splitlines()[-1])

@@ -34,7 +34,7 @@ def _cell(row: dict[str, Any], how: str | Callable[[dict[str, Any]], Any]) -> st
         return _v(how(row))
     value: Any = row
     for key in how.split("."):
-        value = value[key]
+        value = value.get(key) if isinstance(value, dict) else None  # absent in older bench.json: "–"
     return _v(value)
 
 
@@ -97,30 +97,70 @@ _GUARD: tuple[Column, ...] = (
     ("hit@5 hybrid", "hybrid"),
     ("hit@5 dense", "dense"),
 )
+
+
+def _runtime(row: dict[str, Any]) -> str | None:
+    """What ran the model, from describe() without the model's name: "llama.cpp, Q8_0, 2 threads"."""
+    described = row.get("describe")
+    if described and described.startswith(f"{row['model']} (") and described.endswith(")"):
+        return described[len(row["model"]) + 2 : -1]
+    return described or row.get("runtime")
+
+
 _ANSWERS: tuple[Column, ...] = (
     ("model", "model"),
+    ("runtime", _runtime),
     ("load s", "load_s"),
+    ("prompt tokens p50", "prompt_tokens.p50"),
+    ("prefill tok/s", "prefill_tokens_per_s"),
+    ("decode tok/s", "decode_tokens_per_s"),
+    ("weights MB", lambda r: r["weight_bytes"] / 1e6 if r.get("weight_bytes") else None),
+    ("bandwidth limit tok/s", "bandwidth_limit_tokens_per_s"),
+    ("% of limit", "decode_pct_of_limit"),
     ("first token p50 s", "first_token_s.p50"),
     ("p95 s", "first_token_s.p95"),
     ("total p50 s", "total_s.p50"),
     ("p95 s", "total_s.p95"),
-    ("prompt tokens p50", "prompt_tokens.p50"),
-    ("prefill tok/s", "prefill_tokens_per_s"),
-    ("decode tok/s", "decode_tokens_per_s"),
     ("answer has gold %", "answer_contains_gold"),
 )
 
 
+def bandwidth_line(bandwidth: dict[str, Any]) -> str:
+    return (
+        f"Memory bandwidth, same run: {bandwidth['gb_per_s']} GB/s (numpy copy of a "
+        f"{bandwidth['array_bytes'] / 2**30:.3g} GiB array with {bandwidth['threads']} threads, best of "
+        f"{bandwidth['repeats']}, counting {bandwidth['counts']}). A decoded token reads the weights once, "
+        "so the bandwidth limit is that rate divided by the weight bytes; % of limit is decode tok/s against it."
+    )
+
+
+def _title(result: dict[str, Any]) -> str:
+    """The first line: what was indexed (a corpus grown by the bench, or an existing index), machine, commit."""
+    git = result.get("git", {})
+    if "corpus" in result:
+        source = (
+            f"Corpus `{result['corpus']}` ({result['releases_loaded']:,} releases loaded, "
+            f"{result['releases_failed']} failed)"
+        )
+    else:
+        source = (
+            f"Answers only, over the index `{result.get('index')}` ({result.get('index_releases', 0):,} releases, "
+            f"{result.get('index_chunks', 0):,} chunks; {result.get('gold_releases_missing', 0)} of the questions' "
+            "gold releases missing)"
+        )
+    return (
+        f"# pressqa bench\n\n{source}, encoder `{result.get('encoder')}`, {machine_line(result['machine'])}, "
+        f"commit {str(git.get('commit'))[:10]}{' (dirty)' if git.get('dirty') else ''}; "
+        f"{result.get('elapsed_s', 0) / 60:.1f} min.\n"
+    )
+
+
 def bench_markdown(result: dict[str, Any]) -> str:
-    parts = [
-        f"# pressqa bench\n\nCorpus `{result['corpus']}` ({result['releases_loaded']:,} releases loaded, "
-        f"{result['releases_failed']} failed), encoder `{result.get('encoder')}`, "
-        f"{machine_line(result['machine'])}, commit {str(result['git'].get('commit'))[:10]}"
-        f"{' (dirty)' if result['git'].get('dirty') else ''}; {result.get('elapsed_s', 0) / 60:.1f} min.\n"
-    ]
+    parts = [_title(result)]
     sizes = result.get("sizes", [])
-    parts.append("## Ingestion (cumulative from an empty index)\n")
-    parts.append(_columns(_INGESTION, sizes))
+    if sizes:
+        parts.append("## Ingestion (cumulative from an empty index)\n")
+        parts.append(_columns(_INGESTION, sizes))
     baseline = result.get("baseline")
     if baseline:
         parts.append(
@@ -130,9 +170,9 @@ def bench_markdown(result: dict[str, Any]) -> str:
             f"{baseline['pressqa_encoder_chunks_per_s']} chunks/s "
             f"({baseline['pressqa_encoder_chunks_per_s'] / baseline['bare_sentence_transformers_chunks_per_s']:.2f}x)."
         )
-    parts.append("\n## Start-up and retrieval\n")
-    parts.append(_columns(_RETRIEVAL, sizes))
     if sizes:
+        parts.append("\n## Start-up and retrieval\n")
+        parts.append(_columns(_RETRIEVAL, sizes))
         parts.append(
             f"\nRetrieval over {sizes[0]['retrieval']['questions']} dev questions per size; hit@5 counts "
             f"{sizes[0]['retrieval']['hit_questions']} questions with a gold release."
@@ -142,9 +182,14 @@ def bench_markdown(result: dict[str, Any]) -> str:
         parts.append(f"\n## Quality guard ({guard['releases']:,} releases)\n")
         parts.append(_columns(_GUARD, [guard[k] for k in ("fp32", "pressqa") if k in guard]))
     answers = result.get("answers")
-    if answers:
-        parts.append(f"\n## Answers (largest index, {answers[0]['questions']} questions each)\n")
-        parts.append(_columns(_ANSWERS, answers))
+    if answers or result.get("bandwidth"):
+        where = "largest index" if sizes else "existing index"
+        count = f", {answers[0]['questions']} questions each" if answers else ""
+        parts.append(f"\n## Answers ({where}{count})\n")
+        if result.get("bandwidth"):
+            parts.append(bandwidth_line(result["bandwidth"]) + "\n")
+        if answers:
+            parts.append(_columns(_ANSWERS, answers))
     return "\n".join(parts) + "\n"
 
 

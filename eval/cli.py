@@ -197,7 +197,12 @@ def bench(
     sizes: Annotated[str, typer.Option("--sizes", help="Corpus sizes to index, comma-separated.")] = "1000,4000,12694",
     gold: Annotated[Path, typer.Option("--gold", help="Gold questions to time.")] = SHARED / "gold/doj_qa.dev.jsonl",
     models: Annotated[
-        str, typer.Option("--models", help="Models to time, comma-separated.")
+        str,
+        typer.Option(
+            "--models",
+            help="Models to time, comma-separated, each MODEL or MODEL@RUNTIME (transformers or llama.cpp; "
+            "default: the settings' runtime, PRESSQA_RUNTIME).",
+        ),
     ] = "qwen2.5-0.5b,qwen2.5-1.5b",
     questions: Annotated[int, typer.Option("--questions", min=1, help="Questions to time retrieval with.")] = 200,
     answer_questions: Annotated[
@@ -215,25 +220,52 @@ def bench(
     keep_index: Annotated[
         Path | None, typer.Option("--keep-index", help="Build the index in this new folder and keep it.")
     ] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option(
+            "--index",
+            help="Only the answer rows and memory bandwidth, over this existing index (read, never changed); "
+            "--corpus, --sizes, --questions, --baseline-chunks and --guard-size do not apply.",
+        ),
+    ] = None,
 ) -> None:
-    """Measure indexing and answering speed and memory at several corpus sizes."""
-    from eval.bench import run_bench
+    """Measure indexing and answering speed and memory at several corpus sizes (--index: answering only)."""
+    from embeddings.index_types import IndexStoreError
+    from embeddings.settings import get_settings
+    from eval.bench import run_answers_bench, run_bench
+    from eval.bench_models import check_runnable, parse_model_runs
 
     try:
         sizes_list = [int(s) for s in sizes.split(",") if s.strip()]
     except ValueError:
         raise fail(f"--sizes must be comma-separated numbers, not {sizes!r}") from None
-    if not corpus.exists():
-        raise fail(f"no such corpus: {corpus}")
+    settings = get_settings()
+    try:  # before any work: a bad --models entry would otherwise fail after the hour of ingesting
+        runs = parse_model_runs(models, settings.runtime)
+        check_runnable(runs)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     if not gold.exists():
         raise fail(f"no such gold file: {gold}")
+    if index is not None:
+        if keep_index is not None or guard_size is not None:
+            raise fail("--keep-index and --guard-size build an index; --index times answers over an existing one")
+        if not index.is_dir():
+            raise fail(f"--index: no such folder: {index}")
+        try:
+            run_answers_bench(index, out, gold, runs, answer_questions, echo=typer.echo)
+        except (ValueError, IndexStoreError) as exc:
+            raise fail(str(exc)) from None
+        return
+    if not corpus.exists():
+        raise fail(f"no such corpus: {corpus}")
     try:
         run_bench(
             corpus=corpus,
             sizes=sizes_list,
             out=out,
             gold=gold,
-            models=models,
+            models=runs,
             questions=questions,
             answer_questions=answer_questions,
             baseline_chunks=baseline_chunks,
