@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.runtime import Runtime, TextGenerator, check_runtime
+from qa.choice import choose
+from qa.runtime import Runtime, TextGenerator
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +25,9 @@ class ModelRun:
 
 def parse_model_runs(models: str | Sequence[str | ModelRun], default_runtime: str) -> list[ModelRun]:
     """``"a,b@llama.cpp"`` (or a list of such entries) as ModelRuns; an entry without ``@`` runs in
-    ``default_runtime`` (the settings'). The last ``@`` splits, so a model path holding one needs an explicit
-    runtime. A bad runtime or an empty model name raises ValueError (one line)."""
+    ``default_runtime`` (the settings'), and "auto" in either part is what qa.choice picks. The last ``@``
+    splits, so a model path holding one needs an explicit runtime. A bad runtime or an empty model name
+    raises ValueError (one line)."""
     entries = models.split(",") if isinstance(models, str) else list(models)
     runs: list[ModelRun] = []
     for entry in entries:
@@ -39,7 +41,8 @@ def parse_model_runs(models: str | Sequence[str | ModelRun], default_runtime: st
             if not model.strip():
                 raise ValueError(f"--models entry {entry!r} names no model: use MODEL or MODEL@RUNTIME")
             try:
-                run = ModelRun(model.strip(), check_runtime(runtime.strip()))
+                chosen = choose(model.strip(), runtime.strip())  # "auto" in either part: what pressqa would pick
+                run = ModelRun(chosen.model, chosen.runtime)
             except ValueError as exc:
                 raise ValueError(f"--models entry {entry!r}: {exc}") from None
         if run not in runs:
@@ -57,7 +60,7 @@ def check_runnable(runs: Sequence[ModelRun]) -> None:
         if run.model not in REGISTRY and not Path(run.model).expanduser().exists():
             raise ValueError(f"--models: unknown model {run.model!r}: use one of {', '.join(REGISTRY)} or a local path")
         if run.runtime == "llama.cpp" and not available():
-            raise ValueError(f"--models {run}: llama.cpp needs llama-cpp-python: run `make llama`")
+            raise ValueError(f"--models {run}: llama.cpp needs llama-cpp-python: run `make setup`")
 
 
 def weight_bytes(generator: TextGenerator) -> tuple[int | None, str]:

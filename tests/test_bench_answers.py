@@ -51,6 +51,14 @@ def test_model_runs_take_an_optional_runtime() -> None:
     assert parse_model_runs("/models/x@2@llama.cpp", "transformers") == [ModelRun("/models/x@2", "llama.cpp")]
 
 
+def test_auto_entries_are_what_pressqa_would_choose() -> None:
+    from qa.choice import choose
+
+    chosen = choose()
+    assert parse_model_runs("auto", "auto") == [ModelRun(chosen.model, chosen.runtime)]
+    assert parse_model_runs("qwen2.5-0.5b@auto", "transformers")[0].runtime == choose("qwen2.5-0.5b").runtime
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [("qwen2.5-0.5b@vllm", "unknown runtime 'vllm'"), ("@llama.cpp", "names no model"), ("a@", "unknown runtime")],
