@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # Releases a topic summary draws on (it retrieves 3 passages per release; 20 excerpts fit the prompt).
     max_releases: int = Field(6, ge=1, le=20)
     summary_length: SummaryLength = "short"
+    # Wall-clock cap on one answer or summary, whatever the CPU: a detailed summary (420 tokens) by the
+    # slowest pairing measured (1.5B in transformers on the EPYC, ~2-3 tok/s) fits in 300 s.
+    generation_budget_s: float = Field(300.0, gt=0, le=3600)
     max_question_chars: int = Field(2000, ge=1)
     max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1)
     threads: int | None = Field(None, ge=1)  # model threads; None: torch's choice, one per core in llama.cpp
@@ -102,6 +105,9 @@ def expected(field: str) -> str:
         if low is not None and high is not None:
             return f"a whole number from {low} to {high}"
         return f"a whole number of at least {low}" if low is not None else "a whole number"
+    if annotation is float:
+        above = getattr(bounds.get("Gt"), "gt", None)
+        return f"a number above {above} and at most {high}" if above is not None and high else "a number"
     if annotation is Path:
         return "a folder path"
     if field == "auth":

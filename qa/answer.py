@@ -56,6 +56,7 @@ class AnswerStream:
     max_new_tokens: int
     stop: threading.Event | None = None
     timings: dict[str, float] | None = None
+    budget_s: float | None = None  # Settings.generation_budget_s, through the Engine
     answer: Answer | None = None
     raw: str = ""
 
@@ -78,7 +79,7 @@ class AnswerStream:
         started += time.perf_counter() - loading  # first_token and generate time the answer, not the loading
         raw = ""
         messages = answer_messages(self.question, self.passages)
-        for piece in generator.stream(messages, self.max_new_tokens, self.stop):
+        for piece in generator.stream(messages, self.max_new_tokens, self.stop, self.budget_s):
             if not raw:
                 timings["first_token"] = time.perf_counter() - started
             raw += piece

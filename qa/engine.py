@@ -116,6 +116,7 @@ class Engine:
             max_new_tokens or self.settings.max_new_tokens,
             stop,
             timings,
+            self.settings.generation_budget_s,
         )
 
     def find_release(self, release: str) -> str:
@@ -138,7 +139,9 @@ class Engine:
         found = self.index.release(self.find_release(release))
         assert found is not None
         length = length or self.settings.summary_length
-        return ReleaseSummaryStream(self.generator(model), length, stop, on_status, release=found)
+        return ReleaseSummaryStream(
+            self.generator(model), length, stop, on_status, budget_s=self.settings.generation_budget_s, release=found
+        )
 
     def summarize_topic(
         self,
@@ -157,5 +160,12 @@ class Engine:
         filters = Filters(since=since, until=until, organisation=organisation)
         passages = self.retriever.search(topic, k=max_releases * 3, filters=filters).passages
         return TopicSummaryStream(
-            self.generator(model), length, stop, None, topic=topic, passages=passages, max_releases=max_releases
+            self.generator(model),
+            length,
+            stop,
+            None,
+            budget_s=self.settings.generation_budget_s,
+            topic=topic,
+            passages=passages,
+            max_releases=max_releases,
         )

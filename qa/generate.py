@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from embeddings import hardware
+from qa.guard import guarded
 from qa.models import REGISTRY, ModelError, resolve_model
 from qa.runtime import DEFAULT_RUNTIME, MAX_CONTEXT, Runtime, TextGenerator, check_runtime
 
@@ -234,12 +235,18 @@ class Generator:
         messages: list[dict[str, str]],
         max_new_tokens: int = 256,
         stop: threading.Event | None = None,
+        budget_s: float | None = None,
     ) -> Iterator[str]:
-        """Yield the answer's text pieces as they are decoded (greedy).
+        """Yield the answer's text pieces as they are decoded (greedy), until done, looping or out of budget.
 
         Setting ``stop`` (or closing the iterator) ends generation after the current token. The model's
         lock is held from the first ``next()`` until the iterator finishes or is closed.
         """
+        return guarded(self._decode(messages, max_new_tokens, stop), budget_s)
+
+    def _decode(
+        self, messages: list[dict[str, str]], max_new_tokens: int, stop: threading.Event | None
+    ) -> Iterator[str]:
         import torch
         from transformers import TextIteratorStreamer
 

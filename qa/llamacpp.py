@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.gguf_file import gguf_path
+from qa.guard import guarded
 from qa.models import ModelError
 from qa.runtime import MAX_CONTEXT, Messages, Runtime, physical_cores
 
@@ -135,14 +136,21 @@ class LlamaCppGenerator:
         return len(self._encode(messages))
 
     def stream(
-        self, messages: Messages, max_new_tokens: int = 256, stop: threading.Event | None = None
+        self,
+        messages: Messages,
+        max_new_tokens: int = 256,
+        stop: threading.Event | None = None,
+        budget_s: float | None = None,
     ) -> Iterator[str]:
-        """Yield the answer's text pieces as they are decoded (greedy).
+        """Yield the answer's text pieces as they are decoded (greedy), until done, looping or out of budget.
 
         Each token is decoded only when the next piece is asked for, so setting ``stop`` or closing the
         iterator costs nothing more than the token already in hand. The lock is held from the first
         ``next()`` until the iterator finishes or is closed.
         """
+        return guarded(self._decode(messages, max_new_tokens, stop), budget_s)
+
+    def _decode(self, messages: Messages, max_new_tokens: int, stop: threading.Event | None) -> Iterator[str]:
         with self._lock:
             tokens = self._encode(messages)
             window = self.context_window()

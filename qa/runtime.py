@@ -3,8 +3,9 @@
 Everything above it (answers, summaries, question rewriting, the benchmark) only streams text from a list
 of chat messages and counts tokens, so the model can run in transformers (qa.generate.Generator) or in
 llama.cpp (qa.llamacpp.LlamaCppGenerator) behind the same calls. Both decode greedily, format the messages
-with the model's own chat template, stop within one token of ``stop`` being set, and hold a per-model lock
-while a generation runs (one model instance cannot decode two prompts at once).
+with the model's own chat template, stop within one token of ``stop`` being set, of the text looping or of
+the time budget running out (qa.guard), and hold a per-model lock while a generation runs (one model
+instance cannot decode two prompts at once).
 """
 
 from __future__ import annotations
@@ -33,9 +34,14 @@ class TextGenerator(Protocol):
     runtime: Runtime
 
     def stream(
-        self, messages: Messages, max_new_tokens: int = 256, stop: threading.Event | None = None
+        self,
+        messages: Messages,
+        max_new_tokens: int = 256,
+        stop: threading.Event | None = None,
+        budget_s: float | None = None,
     ) -> Iterator[str]:
-        """Yield the answer's text pieces as they are decoded; ``stop`` (or closing the iterator) ends it."""
+        """Yield the answer's text pieces as they are decoded; ``stop`` (or closing the iterator) ends it, and
+        so do a loop and ``budget_s`` seconds passing (qa.guard)."""
         ...
 
     def complete(self, messages: Messages, max_new_tokens: int = 256) -> str: ...

@@ -81,6 +81,7 @@ class SummaryStream:
     on_status: StatusCallback | None = None
     summary: Answer | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    budget_s: float | None = None  # Settings.generation_budget_s, through the Engine
 
     def _status(self, message: str) -> None:
         if self.on_status:
@@ -113,7 +114,7 @@ class ReleaseSummaryStream(SummaryStream):
             self._status("Combining the parts…")
             messages = combine_notes_messages(release.title, notes, self.length)
         text = ""
-        for piece in self.generator.stream(messages, max_tokens, self.stop):
+        for piece in self.generator.stream(messages, max_tokens, self.stop, self.budget_s):
             if not text:
                 self.timings["first_token"] = time.perf_counter() - started
             text += piece
@@ -157,7 +158,7 @@ class TopicSummaryStream(SummaryStream):
             return
         messages = topic_summary_messages(self.topic, sources, self.length)
         text = ""
-        for piece in self.generator.stream(messages, LENGTH_TOKENS[self.length] + 80, self.stop):
+        for piece in self.generator.stream(messages, LENGTH_TOKENS[self.length] + 80, self.stop, self.budget_s):
             if not text:
                 self.timings["first_token"] = time.perf_counter() - started
             text += piece

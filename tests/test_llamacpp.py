@@ -159,6 +159,14 @@ def test_stop_event_ends_generation_early(llama: TextGenerator) -> None:
 
 
 @pytest.mark.slow
+def test_a_looping_generation_ends_at_the_third_copy(llama: TextGenerator) -> None:
+    ask = [{"role": "user", "content": "Write the line '- Body script' 60 times, one per line, nothing else."}]
+    text = "".join(llama.stream(ask, max_new_tokens=400))
+    assert text.count("Body script") == 3
+    assert not llama._lock.locked()  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
 def test_abandoned_stream_releases_the_model(llama: TextGenerator) -> None:
     stream = llama.stream(COUNT, max_new_tokens=200)
     next(stream)
