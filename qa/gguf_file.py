@@ -9,7 +9,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from qa.models import REGISTRY, TMP_PREFIX, ModelError, ModelSpec, build_lock, check_disk, find_chunks, join_chunks
+from qa.models import (
+    REGISTRY,
+    TMP_PREFIX,
+    ModelError,
+    ModelSpec,
+    UnknownModelError,
+    build_lock,
+    check_disk,
+    find_chunks,
+    join_chunks,
+)
 
 
 def gguf_cache_path(cache_dir: Path, name: str, sha256: str) -> Path:
@@ -57,4 +67,6 @@ def gguf_path(name_or_path: str, cache_dir: Path) -> Path:
         return path.resolve()
     if path.exists():
         raise ModelError(f"{path} is not a .gguf file; the llama.cpp runtime loads only GGUF models")
-    raise ValueError(f"unknown model {name_or_path!r}: use one of {', '.join(REGISTRY)} or the path of a .gguf file")
+    raise UnknownModelError(
+        f"unknown model {name_or_path!r}: use one of {', '.join(REGISTRY)} or the path of a .gguf file"
+    )
