@@ -15,6 +15,8 @@ are swapped in whole: a search already running keeps the ones it started with.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -143,8 +145,7 @@ class Index:
 
     def stats(self) -> IndexStats:
         releases, chunks, first, last = self._store.counts_and_dates()
-        size = sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
-        return IndexStats(releases, chunks, self.model_name, self.dim, first, last, size)
+        return IndexStats(releases, chunks, self.model_name, self.dim, first, last, _bytes_in(self.path))
 
     def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """Every chunk id and its vector, from the database (whatever the search structure is)."""
@@ -232,3 +233,16 @@ class Index:
         building them first.
         """
         self.searchers()
+
+
+def _bytes_in(folder: Path) -> int:
+    """Bytes of the files under `folder`; one that another process deletes meanwhile (an old search file) counts 0.
+
+    os.walk, unlike Path.rglob, passes over a folder that vanishes while it is listed.
+    """
+    total = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total

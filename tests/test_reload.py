@@ -122,6 +122,15 @@ def test_a_write_in_this_process_never_changes_the_structures_a_search_holds(
     assert now.dense.ntotal == with_quokkas and index.searchers().dense.ntotal == chunks
 
 
+def test_a_new_database_never_loads_search_files_left_by_another(writable_index_dir: Path, encoder) -> None:
+    # Generations count from 0 again in a new database: older files would otherwise pass for its own.
+    for p in writable_index_dir.glob(DB_NAME + "*"):
+        p.unlink()
+    index = Index.open(writable_index_dir, encoder.name, encoder.dim)
+    assert not [p.name for p in writable_index_dir.iterdir() if p.name.startswith(("dense-", "lexical-"))]
+    assert index.searchers().dense.ntotal == 0 and index.searchers().lexical.search("night buses", 5) == []
+
+
 # Rewrites one release (a new title each time, its stored chunks and vectors) to commit generation after
 # generation, saving the search files now and then as an ingest does.
 _WRITER = """
