@@ -6,7 +6,6 @@ the vectors in the store, so any file of it that does not match the store is reb
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -62,11 +61,17 @@ def read_dense(path: Path):
 
 
 def write_dense(dense: object, path: Path) -> None:
+    """Writes the structure to `path` (a private name: embeddings/search_files.py renames it into place)."""
     import faiss
 
-    tmp = path.with_suffix(".tmp")
-    faiss.write_index(dense, str(tmp))
-    os.replace(tmp, path)
+    faiss.write_index(dense, str(path))
+
+
+def copy_dense(dense: object):
+    """An independent copy, to change while searches in flight keep using the original."""
+    import faiss
+
+    return faiss.clone_index(dense)
 
 
 def search_dense(dense: object, vector: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:

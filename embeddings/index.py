@@ -6,10 +6,17 @@ filters; its records and errors in embeddings/index_types.py), the dense structu
 FAISS, flat or HNSW by size), BM25 (embeddings/lexical.py) and their files per generation
 (embeddings/search_files.py). A process killed mid-ingest leaves the last committed state, and search
 files that do not match the database's generation are rebuilt from it instead of being trusted.
+
+Other processes change the folder while this one has it open (`pressqa ingest` or `remove` beside a
+running `pressqa serve`), so every search starts by comparing the database's generation with the one its
+FAISS and BM25 were loaded for, and loads the new generation's files when they differ. The new structures
+are swapped in whole: a search already running keeps the ones it started with.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -22,7 +29,7 @@ from embeddings.dense import (
     HNSW_EF_CONSTRUCTION,
     HNSW_EF_SEARCH,
     HNSW_M,
-    search_dense,
+    copy_dense,
     update_dense,
 )
 from embeddings.index_types import (
@@ -34,8 +41,10 @@ from embeddings.index_types import (
     PendingRelease,
     ReleaseInfo,
     StoredChunk,
+    Written,
 )
 from embeddings.lexical import LexicalIndex
+from embeddings.search_files import Searchers
 from embeddings.store import DB_NAME, SCHEMA_VERSION, Store
 from embeddings.types import Release
 
@@ -54,6 +63,7 @@ __all__ = [
     "ModelMismatchError",
     "PendingRelease",
     "ReleaseInfo",
+    "Searchers",
     "StoredChunk",
 ]
 
@@ -66,9 +76,12 @@ class Index:
         self.model_name = model_name
         self.dim = dim
         self._store = store
-        self._lock = store.lock
-        self._dense = None  # faiss.IndexIDMap2, loaded lazily
-        self._lexical: LexicalIndex | None = None
+        self._lock = store.lock  # the shared connection, and the swaps below
+        self._reload_lock = threading.Lock()  # one load at a time; searches in flight never take it
+        self._searchers: Searchers | None = None  # FAISS and BM25 of one generation, loaded on first use
+        # A FAISS structure that this process's writes brought up to (generation); private, so changed in
+        # place until it is loaded as part of a Searchers.
+        self._prepared: tuple[int, object] | None = None
 
     # ---------------------------------------------------------------- opening
 
@@ -83,7 +96,8 @@ class Index:
                 )
             path.mkdir(parents=True, exist_ok=True)
         index = cls(path, Store(db_path, threading.RLock()), model_name, dim)
-        index._store.check_model(path, model_name, dim, create)
+        if index._store.check_model(path, model_name, dim, create):
+            search_files.drop_all(path)  # a new database counts generations from 0 again
         return index
 
     @staticmethod
@@ -131,8 +145,7 @@ class Index:
 
     def stats(self) -> IndexStats:
         releases, chunks, first, last = self._store.counts_and_dates()
-        size = sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
-        return IndexStats(releases, chunks, self.model_name, self.dim, first, last, size)
+        return IndexStats(releases, chunks, self.model_name, self.dim, first, last, _bytes_in(self.path))
 
     def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """Every chunk id and its vector, from the database (whatever the search structure is)."""
@@ -151,55 +164,85 @@ class Index:
         if not pending:
             return
         with self._lock:
-            written = self._store.write(pending)
-            self._update_dense(written.removed, written.added_ids, written.added_vectors)
-            self._lexical = None
+            self._prepare_dense(self._store.write(pending))
 
     def remove(self, release_id: str) -> bool:
         with self._lock:
-            removed = self._store.remove(release_id)
-            if removed is None:
+            written = self._store.remove(release_id)
+            if written is None:
                 return False
-            self._update_dense(removed, [], [])
-            self._lexical = None
-            self.save()
-            return True
+            self._prepare_dense(written)
+        self.save()
+        return True
 
-    def _update_dense(self, removed: list[int], added_ids: list[int], added_vectors: list[np.ndarray]) -> None:
-        if self._dense is not None:  # else built from SQLite on first use
-            self._dense = update_dense(self._dense, removed, added_ids, added_vectors)
+    def _prepare_dense(self, written: Written) -> None:
+        """Applies a committed write to a copy of the FAISS structure, so the next load need not rebuild it.
+
+        Only when the structure is of the generation the write was applied to: if another process committed
+        in between, the next load reads that generation's file or rebuilds from the store.
+        """
+        if self._prepared is not None and self._prepared[0] == written.base_generation:
+            dense = self._prepared[1]
+        elif self._searchers is not None and self._searchers.generation == written.base_generation:
+            dense = copy_dense(self._searchers.dense)  # searches in flight still use the original
+        else:
+            self._prepared = None
+            return
+        updated = update_dense(dense, written.removed, written.added_ids, written.added_vectors)
+        self._prepared = (written.generation, updated) if updated is not None else None
 
     # ---------------------------------------------------------------- search structures
 
+    def searchers(self) -> Searchers:
+        """FAISS and BM25 of the database's current generation, whoever committed it.
+
+        One generation read when nothing changed; otherwise that generation's files are loaded (rebuilt from
+        the store where missing or stale) and swapped in. Keep the result for a whole search: it never
+        changes, so a search is never mixed across generations nor waits for a reload that starts after it.
+        """
+        current = self._searchers
+        if current is not None and current.generation == self.generation:
+            return current
+        with self._reload_lock:
+            current = self._searchers
+            if current is not None and current.generation == self.generation:
+                return current  # another thread loaded it while this one waited
+            with self._lock:
+                prepared, self._prepared = self._prepared, None  # shared from here on: never changed again
+            with self._store.reading() as view:
+                loaded = search_files.load(self.path, view, self.dim, prepared)
+            with self._lock:
+                self._searchers = loaded
+            return loaded
+
     def dense(self):
-        with self._lock:
-            if self._dense is None:
-                self._dense = search_files.load_or_build_dense(
-                    self.path, self.generation, self.dim, self._store.chunk_count(), self.all_vectors
-                )
-            return self._dense
+        return self.searchers().dense
 
     def lexical(self) -> LexicalIndex:
-        with self._lock:
-            if self._lexical is None:
-                self._lexical = search_files.load_or_build_lexical(
-                    self.path, self.generation, self._store.lexical_texts
-                )
-            return self._lexical
+        return self.searchers().lexical
 
     def dense_search(self, vector: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The `n` chunks nearest to a unit vector, as (chunk id, inner product), optionally among `allowed`."""
-        return search_dense(self.dense(), vector, n, allowed)
+        return self.searchers().dense_search(vector, n, allowed)
 
     def save(self) -> None:
-        """Writes the search files for the current generation (the database is already committed).
+        """Brings the search files up to the current generation (the database is already committed).
 
         Both are brought up to date here, at the end of an ingest, so that the next process to open the
-        index (a server starting, a CLI question) loads them instead of building them first.
+        index (a server starting, a CLI question) and any server that has it open load them instead of
+        building them first.
         """
-        with self._lock:
-            # Every change bumps the generation, so an existing file for this generation is up to date.
-            if self._dense is not None and not search_files.dense_path(self.path, self.generation).exists():
-                search_files.save_dense(self._dense, self.path, self.generation)
-            self.dense()
-            self.lexical()
+        self.searchers()
+
+
+def _bytes_in(folder: Path) -> int:
+    """Bytes of the files under `folder`; one that another process deletes meanwhile (an old search file) counts 0.
+
+    os.walk, unlike Path.rglob, passes over a folder that vanishes while it is listed.
+    """
+    total = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total

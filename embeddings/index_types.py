@@ -81,3 +81,5 @@ class Written:
     removed: list[int]  # chunk ids deleted
     added_ids: list[int]
     added_vectors: list[np.ndarray]
+    base_generation: int  # the generation the change was applied to
+    generation: int  # the generation it committed

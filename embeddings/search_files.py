@@ -2,24 +2,72 @@
 
 When a file's generation does not match the database (a crash between commit and save), or the file is
 damaged, it is rebuilt from the vectors and texts in the store instead of being trusted; files of older
-generations are deleted once the current one is written.
+generations are deleted once a newer one is written.
+
+Several processes share the folder (a server reloading while `pressqa ingest` writes), so every file is
+written under a name of its own and renamed into place: a reader never sees half a file, a process killed
+mid-write leaves only a temporary file that nothing loads, and two processes saving the same generation
+(whose contents are the same) cannot mix their bytes. Losing such a race is not an error: the structure
+is still good in memory, and the file is whichever one won.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import secrets
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from embeddings.dense import build_dense, fits, read_dense, write_dense
+from embeddings.dense import build_dense, fits, read_dense, search_dense, write_dense
 from embeddings.lexical import LexicalIndex
+
+if TYPE_CHECKING:
+    from embeddings.store import StoreView
 
 DENSE_PREFIX = "dense-"
 LEXICAL_PREFIX = "lexical-"
+# The errors of a lost race with another process saving or dropping the same files; any other (a full
+# disk, no permission) is the user's to see.
+_RACES = {errno.ENOENT, errno.ENOTEMPTY, errno.EEXIST}
+
+
+@dataclass(frozen=True)
+class Searchers:
+    """FAISS and BM25 of one generation of the store, never changed once made: a reload makes new ones, so a
+    search holding these finishes on them while later searches use the new ones."""
+
+    generation: int
+    dense: Any  # faiss.IndexIDMap2
+    lexical: LexicalIndex
+
+    def dense_search(self, vector: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The `n` chunks nearest to a unit vector, as (chunk id, inner product), optionally among `allowed`."""
+        return search_dense(self.dense, vector, n, allowed)
+
+
+def load(folder: Path, view: StoreView, dim: int, prepared: tuple[int, Any] | None = None) -> Searchers:
+    """The search structures of the generation `view` reads, from its files or rebuilt from `view` and saved.
+
+    `prepared` is (generation, FAISS structure) that this process's own writes brought up to date; it is
+    used (and saved) instead of reading the file when it is of the generation `view` reads.
+    """
+    generation = view.generation
+    count = view.chunk_count()
+    if prepared is not None and prepared[0] == generation and fits(prepared[1], count):
+        dense = prepared[1]
+        if not dense_path(folder, generation).exists():
+            save_dense(dense, folder, generation)
+    else:
+        dense = load_or_build_dense(folder, generation, dim, count, lambda: view.all_vectors(dim))
+    return Searchers(generation, dense, load_or_build_lexical(folder, generation, count, view.lexical_texts))
 
 
 def dense_path(folder: Path, generation: int) -> Path:
@@ -46,31 +94,78 @@ def load_or_build_dense(
 
 def save_dense(dense: object, folder: Path, generation: int) -> None:
     path = dense_path(folder, generation)
-    write_dense(dense, path)
-    drop_stale(folder, DENSE_PREFIX, path.name)
+    tmp = _private_name(path)
+    try:
+        write_dense(dense, tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno not in _RACES:
+            raise
+        return
+    drop_stale(folder, DENSE_PREFIX, generation)
 
 
 def load_or_build_lexical(
-    folder: Path, generation: int, texts: Callable[[], tuple[list[int], list[str]]]
+    folder: Path, generation: int, count: int, texts: Callable[[], tuple[list[int], list[str]]]
 ) -> LexicalIndex:
-    """This generation's BM25 folder when it loads, else one built from `texts()` (chunk ids, texts) and saved."""
+    """This generation's BM25 folder when it loads and holds `count` chunks, else one built from `texts()`
+    (chunk ids, texts) and saved."""
     path = lexical_path(folder, generation)
     if (path / "ids.npy").exists():
         try:
-            return LexicalIndex.load(path)
+            loaded = LexicalIndex.load(path)
+            if len(loaded.chunk_ids) == count:
+                return loaded
         except (OSError, ValueError, json.JSONDecodeError):
-            pass
+            pass  # damaged, or being replaced by another process: rebuilt below
     lexical = LexicalIndex.build(*texts())
-    tmp = path.with_name(path.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    lexical.save(tmp)
-    shutil.rmtree(path, ignore_errors=True)
-    os.replace(tmp, path)
-    drop_stale(folder, LEXICAL_PREFIX, path.name)
+    save_lexical(lexical, folder, generation)
     return lexical
 
 
-def drop_stale(folder: Path, prefix: str, keep: str) -> None:
+def save_lexical(lexical: LexicalIndex, folder: Path, generation: int) -> None:
+    path = lexical_path(folder, generation)
+    tmp = _private_name(path)
+    old = path.with_name(f"{tmp.stem}.old")
+    try:
+        lexical.save(tmp)
+        if path.exists():  # a damaged folder of this generation: moved aside whole, never half deleted in place
+            os.replace(path, old)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if exc.errno not in _RACES:
+            raise
+        return
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    drop_stale(folder, LEXICAL_PREFIX, generation)
+
+
+def _private_name(path: Path) -> Path:
+    """A temporary name beside `path` that no other process or thread uses; it starts like `path`, so it is
+    dropped with the files of its generation."""
+    return path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
+def _generation_of(name: str, prefix: str) -> int | None:
+    match = re.match(rf"{re.escape(prefix)}(\d+)(?:\.|$)", name)
+    return int(match.group(1)) if match else None
+
+
+def drop_stale(folder: Path, prefix: str, generation: int) -> None:
+    """Deletes the files (finished or temporary) of generations older than `generation`.
+
+    Newer ones are kept: another process may have saved them after this one read the store.
+    """
     for p in folder.glob(prefix + "*"):
-        if p.name != keep:
+        found = _generation_of(p.name, prefix)
+        if found is not None and found < generation:
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+
+
+def drop_all(folder: Path) -> None:
+    """Deletes every search file: for a new database, whose generations restart at 0, they are another's."""
+    for prefix in (DENSE_PREFIX, LEXICAL_PREFIX):
+        drop_stale(folder, prefix, 1 << 62)

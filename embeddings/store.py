@@ -2,7 +2,8 @@
 
 SQLite is the single source of truth and every change is one transaction, so a process killed mid-ingest
 leaves the last committed state. Each committed change bumps the generation, which names the search files
-derived from the store (embeddings/search_files.py).
+derived from the store (embeddings/search_files.py). Other processes commit to the same file: `reading()`
+gives one consistent snapshot of it, so search structures built from it match the generation they are named by.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -68,6 +70,49 @@ def _unreadable(db_path: Path, exc: sqlite3.DatabaseError) -> IndexStoreError:
     )
 
 
+def _generation(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _chunk_count(db: sqlite3.Connection) -> int:
+    return db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+
+def _all_vectors(db: sqlite3.Connection, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    rows = db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+    ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+    if not rows:
+        return ids, np.zeros((0, dim), dtype=np.float32)
+    return ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+
+
+def _lexical_texts(db: sqlite3.Connection) -> tuple[list[int], list[str]]:
+    rows = db.execute(
+        "SELECT c.id, r.title, c.text FROM chunks c JOIN releases r ON r.id = c.release_id ORDER BY c.id"
+    ).fetchall()
+    return [r[0] for r in rows], [f"{r[1]}\n{r[2]}" for r in rows]
+
+
+class StoreView:
+    """One read transaction: every call sees the database as it was at the first, whatever commits meanwhile."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self.generation = _generation(db)  # the first read fixes the snapshot (WAL)
+
+    def chunk_count(self) -> int:
+        return _chunk_count(self._db)
+
+    def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk id and its vector (`dim` wide), in id order."""
+        return _all_vectors(self._db, dim)
+
+    def lexical_texts(self) -> tuple[list[int], list[str]]:
+        """Every chunk id and the text BM25 indexes for it (the release title, then the chunk), in id order."""
+        return _lexical_texts(self._db)
+
+
 class _Tx:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -112,8 +157,8 @@ class Store:
             raise _unreadable(db_path, exc) from exc
         return db
 
-    def check_model(self, folder: Path, model_name: str, dim: int, create: bool) -> None:
-        """Records the model of a new index, or refuses one built with another model."""
+    def check_model(self, folder: Path, model_name: str, dim: int, create: bool) -> bool:
+        """Records the model of a new index (True: the database was new), or refuses one built with another model."""
         meta = self._meta()
         if "embedding_model" not in meta:
             if not create:
@@ -123,12 +168,13 @@ class Store:
                 self._set_meta("dimension", str(dim))
                 self._set_meta("schema_version", str(SCHEMA_VERSION))
                 self._set_meta("generation", "0")
-            return
+            return True
         if meta["embedding_model"] != model_name or int(meta["dimension"]) != dim:
             raise ModelMismatchError(
                 f"The index at {folder} was built with {meta['embedding_model']} ({meta['dimension']}-d), "
                 f"not {model_name} ({dim}-d): use that model or build a new index."
             )
+        return False
 
     def close(self) -> None:
         with self.lock:
@@ -144,11 +190,32 @@ class Store:
 
     @property
     def generation(self) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-        return int(row[0]) if row else 0
+        """The generation committed last, by this process or another: one primary-key read, cheap per search."""
+        with self.lock:
+            return _generation(self._db)
 
-    def _bump_generation(self) -> None:
-        self._set_meta("generation", str(self.generation + 1))
+    def _bump_generation(self) -> tuple[int, int]:
+        """(the generation before, the new one), inside the caller's transaction."""
+        before = self.generation
+        self._set_meta("generation", str(before + 1))
+        return before, before + 1
+
+    @contextmanager
+    def reading(self) -> Iterator[StoreView]:
+        """A consistent snapshot on a connection of its own, so that building search structures from it neither
+        holds the shared connection's lock (other requests keep reading) nor mixes two generations."""
+        try:
+            db = sqlite3.connect(self.db_path, check_same_thread=False, isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise _unreadable(self.db_path, exc) from exc
+        try:
+            db.execute("PRAGMA query_only=ON")
+            db.execute("BEGIN")
+            yield StoreView(db)
+        except sqlite3.DatabaseError as exc:
+            raise _unreadable(self.db_path, exc) from exc
+        finally:
+            db.close()
 
     def _transaction(self) -> _Tx:
         return _Tx(self._db)
@@ -254,24 +321,10 @@ class Store:
             chunks = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return releases, chunks, _parse_date(first), _parse_date(last)
 
-    def chunk_count(self) -> int:
-        return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-
     def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """Every chunk id and its vector (`dim` wide), in id order."""
         with self.lock:
-            rows = self._db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
-        ids = np.asarray([r[0] for r in rows], dtype=np.int64)
-        if not rows:
-            return ids, np.zeros((0, dim), dtype=np.float32)
-        return ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
-
-    def lexical_texts(self) -> tuple[list[int], list[str]]:
-        """Every chunk id and the text BM25 indexes for it (the release title, then the chunk), in id order."""
-        rows = self._db.execute(
-            "SELECT c.id, r.title, c.text FROM chunks c JOIN releases r ON r.id = c.release_id ORDER BY c.id"
-        ).fetchall()
-        return [r[0] for r in rows], [f"{r[1]}\n{r[2]}" for r in rows]
+            return _all_vectors(self._db, dim)
 
     def chunk_ids(self) -> list[int]:
         with self.lock:
@@ -284,12 +337,14 @@ class Store:
 
     def write(self, pending: Sequence[PendingRelease]) -> Written:
         """Adds or replaces releases with their chunks and vectors, in one transaction that bumps the generation."""
-        written = Written([], [], [])
+        removed: list[int] = []
+        added_ids: list[int] = []
+        added_vectors: list[np.ndarray] = []
         with self.lock, self._transaction() as db:
             for item in pending:
                 r = item.release
                 old = db.execute("SELECT id FROM chunks WHERE release_id=?", (r.id,))
-                written.removed.extend(row[0] for row in old)
+                removed.extend(row[0] for row in old)
                 db.execute("DELETE FROM chunks WHERE release_id=?", (r.id,))
                 db.execute(
                     "INSERT OR REPLACE INTO releases(id, title, date, organisation, origin, text, hash) "
@@ -318,17 +373,18 @@ class Store:
                             np.asarray(vector, dtype=np.float32).tobytes(),
                         ),
                     )
-                    written.added_ids.append(int(cur.lastrowid))
-                    written.added_vectors.append(vector)
-            self._bump_generation()
-        return written
+                    added_ids.append(int(cur.lastrowid))
+                    added_vectors.append(vector)
+            base, generation = self._bump_generation()
+        return Written(removed, added_ids, added_vectors, base, generation)
 
-    def remove(self, release_id: str) -> list[int] | None:
-        """Deletes a release and its chunks; the deleted chunk ids, or None when there was no such release."""
+    def remove(self, release_id: str) -> Written | None:
+        """Deletes a release and its chunks; what that changed, or None when there was no such release."""
         with self.lock, self._transaction() as db:
             removed = [row[0] for row in db.execute("SELECT id FROM chunks WHERE release_id=?", (release_id,))]
             gone = db.execute("DELETE FROM releases WHERE id=?", (release_id,)).rowcount > 0
             db.execute("DELETE FROM chunks WHERE release_id=?", (release_id,))
-            if gone:
-                self._bump_generation()
-        return removed if gone else None
+            if not gone:
+                return None
+            base, generation = self._bump_generation()
+        return Written(removed, [], [], base, generation)

@@ -63,6 +63,9 @@ class Retriever:
             allowed = self.index.allowed_chunk_ids(filters)
             if len(allowed) == 0:
                 return Retrieval([], timings)
+        # FAISS and BM25 of the index's current generation (reloaded if another process changed it), kept
+        # for this whole search while a later one may load newer ones.
+        searchers = self.index.searchers()
         n = self.config.candidates
         dense_hits: list[tuple[int, float]] = []
         lexical_hits: list[tuple[int, float]] = []
@@ -71,13 +74,13 @@ class Retriever:
             vector = self.encoder.encode_query(query)
             timings["embed_query"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            dense_hits = self.index.dense_search(vector, n, allowed)
+            dense_hits = searchers.dense_search(vector, n, allowed)
             timings["dense"] = time.perf_counter() - t0
         exact_hits: list[tuple[int, float]] = []
         dated_hits: list[tuple[int, float]] = []
         if self.config.lexical:
             t0 = time.perf_counter()
-            lexical = self.index.lexical()
+            lexical = searchers.lexical
             lexical_hits = lexical.search(query, n, allowed)
             codes = reference_codes(query)
             if codes:
