@@ -5,12 +5,12 @@ the model's own template), greedy decoding and the same answer cap, after one sh
 Ratios are against transformers with the 0.5B model measured in the same run, so a busy CPU slows the
 reference as much as the others. Every ratio reads "times as fast as the reference" (above 1 is faster).
 
-Measured on the 2-core AMX Xeon (2 threads, 496-token prompt, two runs): llama.cpp with the AVX2 build
-decodes 2.4x as fast as transformers bf16 for the 0.5B (18.6-18.8 vs 7.7-7.9 tok/s) but prefills 6-7x
-slower (101-105 vs 638-690 tok/s: transformers uses AMX bf16, the portable build has no AVX-512/AMX
-kernels), so first token 4.8-4.9 s vs 0.7-0.8 s and the whole answer about the same (8.4 s). The 1.5B in
-llama.cpp: 11.1-11.3 tok/s decode, 58 tok/s prefill, first token 8.6 s, whole answer 19 s (0.45x the
-reference; transformers 1.5B 37 s, 0.24x).
+Measured on the 2-core AMX Xeon (2 threads, 496-token prompt, 60-token cap, quiet CPU), llama.cpp built
+with the portable AVX2 set / with the AVX-512 set the Makefile now picks there: transformers bf16 0.5B
+prefills 950 tok/s (AMX) and decodes 11.5-12.3, first token 0.52 s, whole answer 5.3-5.7 s. llama.cpp 0.5B:
+prefill 126 / 200 tok/s, decode 23.8 / 26.0, first token 3.9 / 2.5 s, whole 6.4 / 4.75 s. llama.cpp 1.5B:
+prefill 65 / 95 tok/s, decode 15.3 / 15.7, first token 7.6 / 5.2 s, whole 11.5 / 9.0 s. A build with
+llama.cpp's AMX kernels (GGML_AMX_*) dies with "Illegal instruction" on this machine.
 
     python -m eval.runtime_compare [--models qwen2.5-0.5b qwen2.5-1.5b] [--tokens 500] [--out result.json]
 """
