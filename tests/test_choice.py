@@ -87,3 +87,18 @@ def test_unknown_runtime_is_refused() -> None:
 def test_describe_names_model_runtime_weights_and_threads() -> None:
     assert ModelChoice("qwen2.5-1.5b", "llama.cpp", "").describe(2) == "qwen2.5-1.5b (llama.cpp, Q4_K_M, 2 threads)"
     assert ModelChoice("qwen2.5-0.5b", "transformers", "").describe(3) == "qwen2.5-0.5b (transformers, 3 threads)"
+
+
+def test_info_names_the_answer_model_and_why(sample_index_dir: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from ui.cli import app
+
+    result = CliRunner().invoke(app, ["info", "--index", str(sample_index_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    chosen = choose()
+    assert info["generation_model"].startswith(f"{chosen.model} ({chosen.runtime}, ")
+    assert info["generation_model_reason"] == chosen.reason
