@@ -46,6 +46,8 @@ def _write_gold(path: Path) -> Path:
 
 @pytest.mark.slow
 def test_eval_qa_on_the_sample_releases(tmp_path: Path, writable_index_dir: Path) -> None:
+    from qa.choice import choose
+
     gold = _write_gold(tmp_path / "gold.jsonl")
     out = tmp_path / "run"
     result = runner.invoke(
@@ -73,7 +75,9 @@ def test_eval_qa_on_the_sample_releases(tmp_path: Path, writable_index_dir: Path
     assert records[0]["correct"], records[0]["answer"]
     assert o["latency_s"]["total"]["p50"] > 0 and o["latency_s"]["retrieve"]["p50"] < 30
     assert set(summary["by_type"]) == {"amount", "how_many", "unanswerable"}
-    assert summary["config"]["model"] == "qwen2.5-0.5b" and summary["config"]["retrieval"] == "hybrid"
+    chosen = choose()  # the run used the automatic model, and records it and its runtime
+    assert summary["config"]["model"] == chosen.model and summary["config"]["retrieval"] == "hybrid"
+    assert summary["config"]["runtime"].startswith(f"{chosen.model} ({chosen.runtime}, ")
     report = (out / "report.md").read_text()
     assert "| **all** | 3 |" in report and "## The 10 worst failures" in report
 
@@ -170,8 +174,10 @@ def test_retrieval_only_run_records_its_machine_and_the_settings_defaults(
 
 
 def test_committed_summaries_still_read_and_show_their_cpu() -> None:
-    """Every committed summary.json reads back unchanged, and predates machine records: the project's EPYC."""
+    """Every committed summary.json reads back unchanged and shows its CPU: the one it recorded, or the
+    project's EPYC for runs that predate machine records."""
     from eval.compare import results_table
+    from eval.provenance import cpu_label
     from eval.store import load_summary
 
     folders = sorted(p.parent for p in (Path(__file__).parents[1] / "eval" / "results").glob("*/summary.json"))
@@ -184,7 +190,9 @@ def test_committed_summaries_still_read_and_show_their_cpu() -> None:
     rows = [line for line in results_table(runs).splitlines() if line.startswith("| ") and "---" not in line]
     data_rows = [r for r in rows if not r.startswith("| run |")]
     assert len(data_rows) == len(folders)
-    assert all(r.endswith("| EPYC AVX2 (not recorded) |") for r in data_rows)
+    labels = [cpu_label(summary.machine) for _, summary in runs]
+    assert "EPYC AVX2 (not recorded)" in labels and "Xeon AMX" in labels
+    assert sorted(r.rsplit("|", 2)[1].strip() for r in data_rows) == sorted(labels)
 
 
 def test_cpu_label_from_the_recorded_flags_and_model() -> None:
