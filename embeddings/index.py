@@ -26,7 +26,10 @@ from embeddings.dense import (
     update_dense,
 )
 from embeddings.index_types import (
+    DamagedIndexError,
+    EmbeddingModelMissingError,
     Filters,
+    IndexAccessError,
     IndexStats,
     IndexStoreError,
     MissingIndexError,
@@ -46,8 +49,11 @@ __all__ = [
     "HNSW_EF_SEARCH",
     "HNSW_M",
     "SCHEMA_VERSION",
+    "DamagedIndexError",
+    "EmbeddingModelMissingError",
     "Filters",
     "Index",
+    "IndexAccessError",
     "IndexStats",
     "IndexStoreError",
     "MissingIndexError",
@@ -81,7 +87,13 @@ class Index:
                 raise MissingIndexError(
                     f"No index at {path}: add releases first with `pressqa ingest PATH` (or set PRESSQA_INDEX)."
                 )
-            path.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise IndexAccessError(
+                    f"Cannot create the index folder {path} ({exc.strerror or exc}): "
+                    "pass --index (or set PRESSQA_INDEX to) a folder you may write to."
+                ) from exc
         index = cls(path, Store(db_path, threading.RLock()), model_name, dim)
         index._store.check_model(path, model_name, dim, create)
         return index

@@ -23,6 +23,18 @@ class ModelMismatchError(IndexStoreError):
     pass
 
 
+class DamagedIndexError(IndexStoreError):
+    """The database file is not a readable SQLite database any more (a bad sector, a partial copy)."""
+
+
+class IndexAccessError(IndexStoreError):
+    """The index folder cannot be read or written: permissions, a full disk, an I/O error, a lock held too long."""
+
+
+class EmbeddingModelMissingError(IndexStoreError):
+    """The index records an embedding model that cannot be loaded here."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoredChunk:
     id: int

@@ -23,23 +23,22 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 class PressqaApp(typer.Typer):
-    """The command group, with the one handler for errors any command can meet: a setting that does not fit
-    (exit 2, like a bad option) and a model that cannot be loaded, each reported as one line on stderr."""
+    """The command group, with the one handler for the failures any command can meet (a setting that does not
+    fit, a damaged or unusable index, a model that cannot be loaded, a file that cannot be read or written):
+    each is one line on stderr and a non-zero exit (ui/cli_errors.py)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().__call__(*args, **kwargs)
         except Exception as exc:
-            from embeddings.settings import SettingsError
-            from qa.models import ModelError
+            from ui.cli_errors import error_line
 
-            if isinstance(exc, SettingsError):
-                typer.echo(f"error: {exc}", err=True)
-                sys.exit(2)
-            if isinstance(exc, ModelError):
-                typer.echo(f"error: the language model is not available: {exc}", err=True)
-                sys.exit(1)
-            raise
+            reported = error_line(exc)
+            if reported is None:
+                raise
+            code, line = reported
+            typer.echo(f"error: {line}", err=True)
+            sys.exit(code)
 
 
 app = PressqaApp(
@@ -72,13 +71,10 @@ def _settings(**options: object) -> Settings:
 
 
 def _engine(settings: object, create: bool = False):
-    from embeddings.index import IndexStoreError
+    """The engine over the settings' index; an index it cannot use is reported by PressqaApp."""
     from qa.engine import Engine
 
-    try:
-        return Engine.open(settings, create=create)  # type: ignore[arg-type]
-    except IndexStoreError as exc:
-        raise fail(str(exc)) from None
+    return Engine.open(settings, create=create)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -184,6 +180,7 @@ def _date(value: str | None) -> date | None:
         raise ValueError(f"'{value}' is not a date: use YYYY-MM-DD") from None
 
 
+
 @app.command()
 def summarize(
     release: Annotated[str | None, typer.Option("--release", help="Release id, or words from its title.")] = None,
@@ -271,8 +268,9 @@ def serve(
 
     settings = _settings(index=index, model=model, runtime=runtime, host=host, port=port, auth=auth)
     engine = _engine(settings, create=True)
+    releases = engine.index.stats().releases  # an index it cannot read stops the server here, not at the first question
     _announce(engine, err=False)
-    if sample and engine.index.stats().releases == 0:
+    if sample and releases == 0:
         typer.echo(f"The index is empty: indexing the sample releases from {SAMPLE_RELEASES} ...")
         typer.echo(engine.ingestor.ingest_paths([SAMPLE_RELEASES], show_progress=True).summary())
     serve_app(engine, host=settings.host, port=settings.port, auth=settings.auth)

@@ -1,0 +1,113 @@
+"""Every command meets a damaged or unusable index with one line on stderr and a non-zero exit, never a traceback.
+
+Real processes over real index folders damaged as a disk or a user would damage them.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES
+from tests.test_cli import run
+from tests.ui_fixtures import free_port
+
+# A model path that cannot load: a command that reached the language model would fail on it at once,
+# with a message of its own, instead of loading a real model for minutes.
+NO_LLM = {"PRESSQA_MODEL": "/nowhere/no-language-model"}
+RELEASE = SAMPLES / "rta_fares_2024.txt"
+
+
+def commands() -> list[list[str]]:
+    return [
+        ["info"],
+        ["ask", "How much will the Millbrook Bridge repair cost?"],
+        ["summarize", "--release", "rta_fares_2024"],
+        ["remove", "rta_fares_2024"],
+        ["ingest", str(RELEASE)],
+        ["serve", "--port", str(free_port()), "--no-sample"],
+    ]
+
+
+COMMAND_IDS = ["info", "ask", "summarize", "remove", "ingest", "serve"]
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode not in (0, None), result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    progress = ("Answer model:", "Ingesting:")  # the model chosen, and the progress bar (each \r is a line here)
+    errors = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith(progress)]
+    assert len(errors) == 1 and errors[0].startswith("error: "), result.stderr
+    return errors[0]
+
+
+def garble_tables(db: Path) -> None:
+    """Overwrites every page after the header, the schema and the meta table: the file still opens and knows its
+    embedding model, and the releases and chunks are garbage, as a bad disk sector or a partial copy leaves them."""
+    with sqlite3.connect(db) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        kept = {1} | {
+            r[0] for r in conn.execute("SELECT rootpage FROM sqlite_master WHERE tbl_name='meta' AND rootpage > 0")
+        }
+    conn.close()
+    data = bytearray(db.read_bytes())
+    for page in range(len(data) // page_size):
+        if page + 1 not in kept:
+            start = page * page_size
+            data[start : start + page_size] = bytes((b * 7 + 13) & 0xFF for b in data[start : start + page_size])
+    db.write_bytes(bytes(data))
+
+
+@pytest.fixture
+def damaged_index(writable_index_dir: Path) -> Path:
+    garble_tables(writable_index_dir / "pressqa.sqlite")
+    return writable_index_dir
+
+
+@pytest.mark.parametrize("args", commands(), ids=COMMAND_IDS)
+def test_a_database_damaged_in_the_middle_is_one_line_naming_it(damaged_index: Path, args: list[str]) -> None:
+    line = one_line_error(run(*args, index=damaged_index, env=NO_LLM, timeout=120))
+    assert str(damaged_index / "pressqa.sqlite") in line and "damaged" in line, line
+    assert "ingest the releases again" in line, "the line says what to do"
+
+
+@pytest.fixture
+def index_of_a_missing_model(writable_index_dir: Path, tmp_path: Path) -> Path:
+    with sqlite3.connect(writable_index_dir / "pressqa.sqlite") as conn:
+        conn.execute("UPDATE meta SET value=? WHERE key='embedding_model'", (str(tmp_path / "gone-model"),))
+    conn.close()
+    return writable_index_dir
+
+
+@pytest.mark.parametrize("args", commands(), ids=COMMAND_IDS)
+def test_an_embedding_model_that_is_not_installed_is_one_line(index_of_a_missing_model: Path, args: list[str]) -> None:
+    line = one_line_error(run(*args, index=index_of_a_missing_model, env=NO_LLM, timeout=120))
+    assert str(index_of_a_missing_model) in line and "gone-model" in line, line
+    assert "--index" in line, "the line says what to do: restore the model or use another index"
+
+
+@pytest.mark.parametrize("command", ["ingest", "serve"])
+def test_an_index_path_that_is_a_file_is_one_line(tmp_path: Path, command: str) -> None:
+    not_a_folder = tmp_path / "index.txt"
+    not_a_folder.write_text("a file where the index folder should be")
+    args = ["ingest", str(RELEASE)] if command == "ingest" else ["serve", "--port", str(free_port())]
+    line = one_line_error(run(*args, index=not_a_folder, env=NO_LLM, timeout=120))
+    assert str(not_a_folder) in line, line
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="permissions do not stop root")
+def test_an_index_folder_without_write_permission_is_one_line(writable_index_dir: Path, tmp_path: Path) -> None:
+    new = tmp_path / "new.txt"
+    new.write_text("Quillby Ferries\n\nHALDEN, Oct. 2, 2025 — Quillby Ferries ordered two electric ferries.")
+    for path in [writable_index_dir, *writable_index_dir.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        line = one_line_error(run("ingest", str(new), index=writable_index_dir, timeout=120))
+    finally:
+        for path in [writable_index_dir, *writable_index_dir.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    assert str(writable_index_dir) in line and "permission" in line.lower(), line
