@@ -5,6 +5,7 @@ Real processes over real index folders damaged as a disk or a user would damage 
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -111,3 +112,25 @@ def test_an_index_folder_without_write_permission_is_one_line(writable_index_dir
         for path in [writable_index_dir, *writable_index_dir.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
     assert str(writable_index_dir) in line and "permission" in line.lower(), line
+
+
+# --- ingest: what is skipped, and how it is reported -------------------------------------------------
+
+
+def test_a_folder_1500_levels_deep_and_a_pathological_jsonl_line_still_ingest(
+    tmp_path: Path, deep_folder: Path
+) -> None:
+    top = tmp_path / "deep"
+    (deep_folder / "bottom.txt").write_text(
+        "Deep news\n\nRIVERTON, May 1, 2024 — A release at the bottom of a deep folder."
+    )
+    lines = [
+        json.dumps({"id": "before", "text": "The first good record."}),
+        "[" * 100_000,
+        json.dumps({"id": "after", "text": "The record after the nested line."}),
+    ]
+    (top / "records.jsonl").write_text("\n".join(lines) + "\n")
+    result = run("ingest", str(top), index=tmp_path / "idx")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "3 added, 0 updated, 0 unchanged, 1 failed" in result.stdout, result.stdout
+    assert f"failed: {top / 'records.jsonl'}#2: line 2: " in result.stderr
