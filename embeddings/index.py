@@ -27,6 +27,7 @@ from embeddings.dense import (
 )
 from embeddings.index_types import (
     DamagedIndexError,
+    DateRangeError,
     EmbeddingModelMissingError,
     Filters,
     IndexAccessError,
@@ -50,6 +51,7 @@ __all__ = [
     "HNSW_M",
     "SCHEMA_VERSION",
     "DamagedIndexError",
+    "DateRangeError",
     "EmbeddingModelMissingError",
     "Filters",
     "Index",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLES
-from tests.test_cli import run
+from tests.test_cli import PRESSQA, run
 from tests.ui_fixtures import free_port
 
 # A model path that cannot load: a command that reached the language model would fail on it at once,
@@ -117,6 +118,30 @@ def test_an_index_folder_without_write_permission_is_one_line(writable_index_dir
 # --- ingest: what is skipped, and how it is reported -------------------------------------------------
 
 
+def test_a_missing_path_among_good_ones_is_one_failure_and_the_rest_is_ingested(tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("Good news\n\nRIVERTON, May 1, 2024 — The council planted 300 oak trees.")
+    missing = tmp_path / "nope.txt"
+    result = run("ingest", str(good), str(missing), index=tmp_path / "idx")
+    assert result.returncode == 0, result.stderr
+    assert "1 added, 0 updated, 0 unchanged, 1 failed" in result.stdout
+    assert f"failed: {missing}: no such file or folder" in result.stderr
+    only_missing = run("ingest", str(missing), index=tmp_path / "idx")
+    assert only_missing.returncode != 0 and "no such file or folder" in only_missing.stderr
+
+
+def test_each_failed_file_is_printed_once(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Good news\n\nRIVERTON, May 1, 2024 — The council planted 300 oak trees.")
+    (folder / "empty.txt").write_text("")
+    result = run("ingest", str(folder), index=tmp_path / "idx")
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert output.count("empty.txt") == 1, output
+    assert "empty.txt" in result.stderr and "empty.txt" not in result.stdout
+
+
 def test_a_folder_1500_levels_deep_and_a_pathological_jsonl_line_still_ingest(
     tmp_path: Path, deep_folder: Path
 ) -> None:
@@ -134,3 +159,41 @@ def test_a_folder_1500_levels_deep_and_a_pathological_jsonl_line_still_ingest(
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert "3 added, 0 updated, 0 unchanged, 1 failed" in result.stdout, result.stdout
     assert f"failed: {top / 'records.jsonl'}#2: line 2: " in result.stderr
+
+
+def test_two_ingests_at_once_both_land(tmp_path: Path) -> None:
+    index = tmp_path / "idx"
+    first = tmp_path / "a"
+    shutil.copytree(SAMPLES, first)
+    second = tmp_path / "b.txt"
+    second.write_text("Quillby Ferries\n\nHALDEN, Oct. 2, 2025 — Quillby Ferries ordered two electric ferries.")
+    run("ingest", str(second), index=index)  # the index exists before both start
+    env = {**os.environ, "PRESSQA_INDEX": str(index)}
+    (tmp_path / "c.txt").write_text("Halden Grid\n\nHALDEN, Oct. 3, 2025 — Halden Grid will build charging points.")
+    procs = [
+        subprocess.Popen(
+            [*PRESSQA, "ingest", str(p)], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for p in (first, tmp_path / "c.txt")
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    info = json.loads(run("info", "--json", index=index).stdout)
+    assert info["releases"] == 16
+
+
+# --- dates -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "fares?", "--since", "2024-06-01", "--until", "2024-01-01"], "date range is empty"),
+        (["summarize", "--query", "fares", "--since", "2024-06-01", "--until", "2024-01-01"], "date range is empty"),
+        (["ask", "fares?", "--since", "last week"], "'last week' is not a date: use YYYY-MM-DD"),
+    ],
+    ids=["ask-range", "summarize-range", "ask-bad-date"],
+)
+def test_dates_are_checked_before_anything_runs(sample_index_dir: Path, args: list[str], message: str) -> None:
+    line = one_line_error(run(*args, index=sample_index_dir, env=NO_LLM, timeout=120))
+    assert message in line, line

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from embeddings.index import Filters
     from embeddings.settings import Settings
     from qa.types import Answer
 
@@ -90,9 +91,8 @@ def ingest(
     """Add releases (txt, md, html, json, jsonl, csv, or folders of them) to the index."""
     from embeddings.load import FieldMap
 
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise fail(f"no such file or folder: {', '.join(missing)}")
+    if not any(p.exists() for p in paths):  # nothing to ingest: no index is created for it
+        raise fail(f"no such file or folder: {', '.join(map(str, paths))}")
     engine = _engine(_settings(index=index), create=True)
     fields = FieldMap(id_field, title_field, date_field, text_field, org_field)
     report = engine.ingestor.ingest_paths(paths, fields, show_progress=True)
@@ -117,12 +117,11 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the indexed releases, citing the passages used."""
-    from embeddings.index import Filters
     from qa.engine import QuestionError
 
     settings = _settings(index=index, model=model, runtime=runtime, top_k=top_k, max_new_tokens=max_new_tokens)
+    filters = _filters(since, until, organisation)
     try:
-        filters = Filters(_date(since), _date(until), organisation)
         engine = _engine(settings)
         _announce(engine)
         stream = engine.ask(question, filters=filters)
@@ -177,8 +176,17 @@ def _date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"'{value}' is not a date: use YYYY-MM-DD") from None
+        raise fail(f"'{value}' is not a date: use YYYY-MM-DD") from None
 
+
+def _filters(since: str | None, until: str | None, organisation: str | None = None) -> Filters:
+    """The options' filters, checked before anything is opened or loaded (the web app applies the same rule)."""
+    from embeddings.index import DateRangeError, Filters
+
+    try:
+        return Filters(_date(since), _date(until), organisation)
+    except DateRangeError:
+        raise fail(f"the date range is empty: --since {since} is after --until {until}") from None
 
 
 @app.command()
@@ -203,6 +211,7 @@ def summarize(
 
     if (release is None) == (query is None):
         raise fail("give exactly one of --release ID and --query TEXT")
+    filters = _filters(since, until)
     settings = _settings(
         index=index, model=model, runtime=runtime, summary_length=length, max_releases=max_releases
     )
@@ -212,7 +221,7 @@ def summarize(
         if release is not None:
             stream = engine.summarize_release(release, on_status=lambda m: typer.echo(m, err=True))
         else:
-            stream = engine.summarize_topic(query or "", _date(since), _date(until))
+            stream = engine.summarize_topic(query or "", filters.since, filters.until)
     except (QuestionError, ReleaseNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from None
     raw = _stream(stream, as_json)
