@@ -8,8 +8,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -197,3 +200,45 @@ def test_two_ingests_at_once_both_land(tmp_path: Path) -> None:
 def test_dates_are_checked_before_anything_runs(sample_index_dir: Path, args: list[str], message: str) -> None:
     line = one_line_error(run(*args, index=sample_index_dir, env=NO_LLM, timeout=120))
     assert message in line, line
+
+
+# --- the web server ----------------------------------------------------------------------------------
+
+
+def _wait_for(url: str, proc: subprocess.Popen[str], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_the_server_removes_its_export_folder_when_stopped(sample_index_dir: Path, tmp_path: Path, stop: int) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    port = free_port()
+    env = {**os.environ, **NO_LLM, "PRESSQA_INDEX": str(sample_index_dir), "TMPDIR": str(temp)}
+    proc = subprocess.Popen(
+        [*PRESSQA, "serve", "--port", str(port)],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=Path(__file__).parents[1],
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/", proc)
+        assert list(temp.glob("pressqa-export-*")), "the server keeps conversation exports in a folder of its own"
+        proc.send_signal(stop)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert not list(temp.glob("pressqa-export-*")), "the export folder outlived the server"
+    assert proc.returncode != -stop, "the server handled the signal and cleaned up"
