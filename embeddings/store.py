@@ -271,9 +271,9 @@ class Store:
         sql = "SELECT id, title, date, organisation, origin FROM releases"
         params: list[str] = []
         if words:
-            sql += " WHERE " + " AND ".join("(lower(title) LIKE ? OR lower(id) = ?)" for _ in words)
+            sql += " WHERE " + " AND ".join("(instr(lower(title), ?) > 0 OR lower(id) = ?)" for _ in words)
             for w in words:
-                params += [f"%{w}%", w]
+                params += [w, w]
         sql += " ORDER BY date DESC, title LIMIT ?"
         with self.lock:
             rows = self._db.execute(sql, [*params, limit]).fetchall()
@@ -301,8 +301,9 @@ class Store:
             clauses.append("r.date <= ?")
             params.append(filters.until.isoformat())
         if filters.organisation:
-            clauses.append("lower(coalesce(r.organisation, '')) LIKE ?")
-            params.append(f"%{filters.organisation.lower()}%")
+            # instr, not LIKE: a "%" or "_" the user typed is a character to find, not a wildcard.
+            clauses.append("instr(lower(coalesce(r.organisation, '')), ?) > 0")
+            params.append(filters.organisation.lower())
         if filters.release_ids is not None:
             clauses.append(f"r.id IN ({','.join('?' * len(filters.release_ids))})")
             params += list(filters.release_ids)

@@ -27,6 +27,8 @@ os.environ["PRESSQA_CACHE"] = str(TEST_CACHE)
 # device id would otherwise land in ~/.cache and ~/.config.
 os.environ["XDG_CACHE_HOME"] = str(TEST_CACHE / "xdg-cache")
 os.environ["XDG_CONFIG_HOME"] = str(TEST_CACHE / "xdg-config")
+# hypothesis (tests/test_fuzz.py) keeps its caches in .hypothesis/ of the working folder unless told otherwise.
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(TEST_CACHE / "hypothesis")
 # Pytest imports this file twice (as `conftest`, and as `tests.conftest` where a test imports from it):
 # the second import keeps the first one's folder.
 if "PYTEST_PRESSQA_SESSION" not in os.environ:
