@@ -33,7 +33,11 @@ from embeddings.dense import (
     update_dense,
 )
 from embeddings.index_types import (
+    DamagedIndexError,
+    DateRangeError,
+    EmbeddingModelMissingError,
     Filters,
+    IndexAccessError,
     IndexStats,
     IndexStoreError,
     MissingIndexError,
@@ -55,8 +59,12 @@ __all__ = [
     "HNSW_EF_SEARCH",
     "HNSW_M",
     "SCHEMA_VERSION",
+    "DamagedIndexError",
+    "DateRangeError",
+    "EmbeddingModelMissingError",
     "Filters",
     "Index",
+    "IndexAccessError",
     "IndexStats",
     "IndexStoreError",
     "MissingIndexError",
@@ -94,7 +102,13 @@ class Index:
                 raise MissingIndexError(
                     f"No index at {path}: add releases first with `pressqa ingest PATH` (or set PRESSQA_INDEX)."
                 )
-            path.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise IndexAccessError(
+                    f"Cannot create the index folder {path} ({exc.strerror or exc}): "
+                    "pass --index (or set PRESSQA_INDEX to) a folder you may write to."
+                ) from exc
         index = cls(path, Store(db_path, threading.RLock()), model_name, dim)
         if index._store.check_model(path, model_name, dim, create):
             search_files.drop_all(path)  # a new database counts generations from 0 again

@@ -23,6 +23,18 @@ class ModelMismatchError(IndexStoreError):
     pass
 
 
+class DamagedIndexError(IndexStoreError):
+    """The database file is not a readable SQLite database any more (a bad sector, a partial copy)."""
+
+
+class IndexAccessError(IndexStoreError):
+    """The index folder cannot be read or written: permissions, a full disk, an I/O error, a lock held too long."""
+
+
+class EmbeddingModelMissingError(IndexStoreError):
+    """The index records an embedding model that cannot be loaded here."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoredChunk:
     id: int
@@ -53,12 +65,23 @@ class IndexStats:
     bytes_on_disk: int
 
 
+class DateRangeError(ValueError):
+    """A date range whose start is after its end: no release could match it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
+    """What a search is narrowed to. The one place the date-range rule lives: the CLI and the web app each word
+    a DateRangeError for their own options."""
+
     since: date | None = None
     until: date | None = None
     organisation: str | None = None  # case-insensitive substring of the release's organisation
     release_ids: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.since and self.until and self.since > self.until:
+            raise DateRangeError(f"The date range is empty: {self.since} is after {self.until}.")
 
     def is_empty(self) -> bool:
         return not (self.since or self.until or self.organisation or self.release_ids)

@@ -75,28 +75,28 @@ class Ingestor:
         started = time.perf_counter()
         batch: dict[str, Release] = {}
         seen = 0
-        bar = tqdm(desc="Ingesting", unit=" releases", disable=not show_progress, dynamic_ncols=True)
-        iterator = iter(items)
-        while True:
-            t0 = time.perf_counter()
-            item = next(iterator, None)
-            report.parse_seconds += time.perf_counter() - t0
-            if item is None:
-                break
-            seen += 1
-            bar.update(1)
-            if isinstance(item, LoadError):
-                report.failed.append(item)
-                bar.write(f"skipped {item.origin}: {item.reason}")
-                continue
-            batch[item.id] = item  # a later record with the same id wins, as a re-ingest would
-            if len(batch) >= self.batch_releases:
-                self._flush(batch, report, bar)
-                if on_progress:
-                    on_progress(seen, report.summary())
-        self._flush(batch, report, bar)
-        self.index.save()
-        bar.close()
+        # Closed on the way out of an error too, so that the error is printed on a line of its own.
+        # Failures are in the report, for the caller to show once (the CLI on stderr, the web app per file).
+        with tqdm(desc="Ingesting", unit=" releases", disable=not show_progress, dynamic_ncols=True) as bar:
+            iterator = iter(items)
+            while True:
+                t0 = time.perf_counter()
+                item = next(iterator, None)
+                report.parse_seconds += time.perf_counter() - t0
+                if item is None:
+                    break
+                seen += 1
+                bar.update(1)
+                if isinstance(item, LoadError):
+                    report.failed.append(item)
+                    continue
+                batch[item.id] = item  # a later record with the same id wins, as a re-ingest would
+                if len(batch) >= self.batch_releases:
+                    self._flush(batch, report, bar)
+                    if on_progress:
+                        on_progress(seen, report.summary())
+            self._flush(batch, report, bar)
+            self.index.save()
         report.seconds = time.perf_counter() - started
         if on_progress:
             on_progress(seen, report.summary())

@@ -4,14 +4,18 @@ SQLite is the single source of truth and every change is one transaction, so a p
 leaves the last committed state. Each committed change bumps the generation, which names the search files
 derived from the store (embeddings/search_files.py). Other processes commit to the same file: `reading()`
 gives one consistent snapshot of it, so search structures built from it match the generation they are named by.
+SQLite's errors never leave the store as they are: a damaged file, a full disk, a folder without permission
+or a lock held too long each become an IndexStoreError that names the file and says what to do (`_store_error`).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -19,7 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.index_types import (
+    DamagedIndexError,
     Filters,
+    IndexAccessError,
     IndexStoreError,
     MissingIndexError,
     ModelMismatchError,
@@ -64,9 +70,10 @@ def _parse_date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _unreadable(db_path: Path, exc: sqlite3.DatabaseError) -> IndexStoreError:
-    return IndexStoreError(
-        f"The index database {db_path} is unreadable ({exc}). Move the folder away and ingest again."
+def _damaged(db_path: Path, exc: sqlite3.Error) -> DamagedIndexError:
+    return DamagedIndexError(
+        f"The index database {db_path} is damaged and unreadable ({exc}): "
+        f"move the folder {db_path.parent} aside and ingest the releases again."
     )
 
 
@@ -113,6 +120,71 @@ class StoreView:
         return _lexical_texts(self._db)
 
 
+def _store_error(db_path: Path, exc: sqlite3.Error) -> IndexStoreError | None:
+    """The IndexStoreError SQLite's `exc` stands for, by its result code; None for a bug of ours (a bad query, a
+    closed connection), which stays the traceback it is."""
+    folder = db_path.parent
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # the primary code, without the extended bits
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return _damaged(db_path, exc)
+    if code == sqlite3.SQLITE_FULL:
+        return IndexAccessError(
+            f"The disk holding the index database {db_path} is full ({exc}): free some space and run the command "
+            "again (the index keeps its last complete state)."
+        )
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_AUTH):
+        return IndexAccessError(
+            f"Cannot open or write the index database {db_path} ({exc}): check the permissions of {folder}, "
+            "or use another index folder (--index)."
+        )
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return IndexAccessError(
+            f"The index database {db_path} is locked by another process ({exc}): try again when it has finished."
+        )
+    if code == sqlite3.SQLITE_IOERR:
+        return IndexAccessError(
+            f"Reading or writing the index database {db_path} failed ({exc}): check the disk, its free space and "
+            f"the permissions of {folder}, then try again."
+        )
+    return None
+
+
+def _guarded(method: Callable) -> Callable:
+    """`method` of a Store, raising the IndexStoreError for an SQLite error (generators too, as they run)."""
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def generate(self: Store, *args: object, **kwargs: object) -> Iterator[object]:
+            try:
+                yield from method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise (_store_error(self.db_path, exc) or exc) from exc
+
+        return generate
+
+    @functools.wraps(method)
+    def call(self: Store, *args: object, **kwargs: object) -> object:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise (_store_error(self.db_path, exc) or exc) from exc
+
+    return call
+
+
+def _guard_public(cls: type) -> type:
+    """Guards every public method and property of `cls`: one mechanism, so that no query added later can let a
+    raw sqlite3 error through. Static methods open their own connection and translate for themselves."""
+    for name, member in list(vars(cls).items()):
+        if name.startswith("_"):
+            continue
+        if isinstance(member, property) and member.fget is not None:
+            setattr(cls, name, property(_guarded(member.fget), member.fset, member.fdel, member.__doc__))
+        elif inspect.isfunction(member):
+            setattr(cls, name, _guarded(member))
+    return cls
+
+
 class _Tx:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -125,6 +197,7 @@ class _Tx:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
+@_guard_public
 class Store:
     """The database of one index folder. Callers share `lock` (re-entrant) with their own derived state."""
 
@@ -141,8 +214,8 @@ class Store:
         try:
             with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
                 row = db.execute("SELECT value FROM meta WHERE key='embedding_model'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise _unreadable(db_path, exc) from exc
+        except sqlite3.Error as exc:
+            raise (_store_error(db_path, exc) or _damaged(db_path, exc)) from exc
         return row[0] if row else None
 
     @staticmethod
@@ -153,8 +226,8 @@ class Store:
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise _unreadable(db_path, exc) from exc
+        except sqlite3.Error as exc:
+            raise (_store_error(db_path, exc) or _damaged(db_path, exc)) from exc
         return db
 
     def check_model(self, folder: Path, model_name: str, dim: int, create: bool) -> bool:
@@ -207,13 +280,13 @@ class Store:
         try:
             db = sqlite3.connect(self.db_path, check_same_thread=False, isolation_level=None)
         except sqlite3.DatabaseError as exc:
-            raise _unreadable(self.db_path, exc) from exc
+            raise (_store_error(self.db_path, exc) or _damaged(self.db_path, exc)) from exc
         try:
             db.execute("PRAGMA query_only=ON")
             db.execute("BEGIN")
             yield StoreView(db)
         except sqlite3.DatabaseError as exc:
-            raise _unreadable(self.db_path, exc) from exc
+            raise (_store_error(self.db_path, exc) or _damaged(self.db_path, exc)) from exc
         finally:
             db.close()
 
@@ -265,9 +338,9 @@ class Store:
         sql = "SELECT id, title, date, organisation, origin FROM releases"
         params: list[str] = []
         if words:
-            sql += " WHERE " + " AND ".join("(lower(title) LIKE ? OR lower(id) = ?)" for _ in words)
+            sql += " WHERE " + " AND ".join("(instr(lower(title), ?) > 0 OR lower(id) = ?)" for _ in words)
             for w in words:
-                params += [f"%{w}%", w]
+                params += [w, w]
         sql += " ORDER BY date DESC, title LIMIT ?"
         with self.lock:
             rows = self._db.execute(sql, [*params, limit]).fetchall()
@@ -295,8 +368,9 @@ class Store:
             clauses.append("r.date <= ?")
             params.append(filters.until.isoformat())
         if filters.organisation:
-            clauses.append("lower(coalesce(r.organisation, '')) LIKE ?")
-            params.append(f"%{filters.organisation.lower()}%")
+            # instr, not LIKE: a "%" or "_" the user typed is a character to find, not a wildcard.
+            clauses.append("instr(lower(coalesce(r.organisation, '')), ?) > 0")
+            params.append(filters.organisation.lower())
         if filters.release_ids is not None:
             clauses.append(f"r.id IN ({','.join('?' * len(filters.release_ids))})")
             params += list(filters.release_ids)

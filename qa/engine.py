@@ -9,7 +9,7 @@ from datetime import date
 from functools import cached_property
 
 from embeddings.encode import Encoder
-from embeddings.index import Filters, Index
+from embeddings.index import EmbeddingModelMissingError, Filters, Index
 from embeddings.ingest import Ingestor
 from embeddings.settings import Settings
 from qa.answer import AnswerStream
@@ -32,9 +32,16 @@ class ReleaseNotFoundError(LookupError):
 
 def encoder_for(index_path: object, settings: Settings) -> Encoder:
     """The encoder an existing index was built with, or the default one for a new index."""
-    return Encoder.for_index(
-        Index.stored_model(index_path), cache_dir=settings.cache / "embeddings", threads=settings.threads
-    )
+    stored = Index.stored_model(index_path)
+    try:
+        return Encoder.for_index(stored, cache_dir=settings.cache / "embeddings", threads=settings.threads)
+    except (ValueError, RuntimeError) as exc:  # for_index's refusals: a model or backend that is not here
+        if stored is None:
+            raise
+        raise EmbeddingModelMissingError(
+            f"The index at {index_path} cannot be searched here: {exc} Restore it, or ingest the releases into "
+            "a new index (--index FOLDER)."
+        ) from exc
 
 
 class Engine:

@@ -13,6 +13,7 @@ import atexit
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ os.environ["PRESSQA_CACHE"] = str(TEST_CACHE)
 # device id would otherwise land in ~/.cache and ~/.config.
 os.environ["XDG_CACHE_HOME"] = str(TEST_CACHE / "xdg-cache")
 os.environ["XDG_CONFIG_HOME"] = str(TEST_CACHE / "xdg-config")
+# hypothesis (tests/test_fuzz.py) keeps its caches in .hypothesis/ of the working folder unless told otherwise.
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(TEST_CACHE / "hypothesis")
 # Pytest imports this file twice (as `conftest`, and as `tests.conftest` where a test imports from it):
 # the second import keeps the first one's folder.
 if "PYTEST_PRESSQA_SESSION" not in os.environ:
@@ -81,3 +84,24 @@ def engine(sample_index_dir: Path):
     from qa.engine import Engine
 
     return Engine.open(get_settings(index=sample_index_dir))
+
+
+DEEP_LEVELS = 1500
+
+
+@pytest.fixture
+def deep_folder(tmp_path: Path) -> Iterator[Path]:
+    """The innermost of DEEP_LEVELS nested folders under tmp_path / "deep", made and removed one level at a time:
+    pathlib's mkdir(parents=True), os.makedirs and shutil.rmtree each recurse once per level and would hit
+    Python's recursion limit (1,000) here, in the test itself or in pytest's cleanup of old temporary folders."""
+    levels = [tmp_path / "deep"]
+    levels[0].mkdir()
+    for _ in range(DEEP_LEVELS):
+        levels.append(levels[-1] / "d")
+        levels[-1].mkdir()
+    yield levels[-1]
+    for level in reversed(levels):
+        for entry in level.iterdir():
+            if not entry.is_dir():
+                entry.unlink()
+        level.rmdir()

@@ -551,3 +551,79 @@ def test_jsonl_lines_are_decoded_one_by_one(tmp_path: Path) -> None:
     releases, errors = load(path)
     assert errors == []
     assert [r.text for r in releases] == ["café", "naïve"]
+
+
+# --- hostile input: each bad part fails alone, the rest loads -----------------------------------------
+
+
+def test_a_pathologically_nested_jsonl_line_fails_alone(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"id": "before", "text": "The first good record."}),
+        "[" * 100_000,
+        '{"id": "deep", "text": ' + "[" * 5_000 + "]" * 5_000 + "}",
+        json.dumps({"id": "after", "text": "The record after the nested lines."}),
+    ]
+    path = write(tmp_path / "nested.jsonl", "\n".join(lines) + "\n")
+    releases, errors = load(path)
+    assert [r.id for r in releases] == ["before", "after"]
+    assert [e.origin for e in errors] == [f"{path}#2", f"{path}#3"]
+    assert all(e.reason.startswith(f"line {n}: JSON nested too deeply") for n, e in zip((2, 3), errors, strict=True))
+
+
+def test_a_pathologically_nested_json_file_is_one_clear_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "nested.json", "[" * 100_000)
+    good = write(tmp_path / "good.txt", "Good\n\nText.")
+    releases, errors = load(path, good)
+    assert [r.id for r in releases] == ["good"]
+    assert [(e.origin, e.reason.split(" (")[0]) for e in errors] == [
+        (str(path), "JSON nested too deeply to be a release")
+    ]
+
+
+def test_a_folder_1500_levels_deep_is_walked(tmp_path: Path, deep_folder: Path) -> None:
+    write(deep_folder / "bottom.txt", "Bottom\n\nAt the bottom of a deep folder.")
+    write(tmp_path / "deep" / "top.txt", "Top\n\nAt the top.")
+    releases, errors = load(tmp_path / "deep")
+    assert errors == []
+    assert [r.id for r in releases] == ["bottom", "top"], "sorted path order: d/... sorts before top.txt"
+
+
+def test_a_symlink_loop_is_walked_once(tmp_path: Path) -> None:
+    write(tmp_path / "in" / "a" / "one.txt", "One\n\nThe one release.")
+    (tmp_path / "in" / "a" / "loop").symlink_to(tmp_path / "in")
+    releases, errors = load(tmp_path / "in")
+    assert errors == [] and [r.id for r in releases] == ["one"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("late.txt", b"Late NUL\n\n" + b"Plain text. " * 1000 + b"\x00\x00 binary tail"),
+        ("late.md", b"# Late NUL\n\n" + b"Plain text. " * 1000 + b"\x00"),
+        ("late.html", b"<html><body><p>" + b"Plain text. " * 1000 + b"\x00</p></body></html>"),
+        ("late.csv", b"id,text\n1," + b"Plain text. " * 1000 + b"\x00\n"),
+        ("utf16.txt", "\ufeffUTF-16 title\n\nText with a NUL \x00 in it.".encode("utf-16-le")),
+    ],
+    ids=["txt", "md", "html", "csv", "utf16"],
+)
+def test_nul_bytes_after_the_first_8_kb_are_refused_like_those_before(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
+    path = write(tmp_path / name, content)
+    releases, errors = load(path)
+    assert releases == []
+    assert [e.reason for e in errors] == ["binary file (contains NUL bytes), not text"]
+
+
+def test_nul_characters_in_a_record_are_refused_with_the_record(tmp_path: Path) -> None:
+    path = write(tmp_path / "r.jsonl", '{"id": "a", "text": "bin\\u0000ary"}\n{"id": "b", "text": "fine"}\n')
+    releases, errors = load(path)
+    assert [r.id for r in releases] == ["b"]
+    assert [e.reason for e in errors] == ["record's text contains NUL characters (binary data), not text"]
+
+
+def test_malformed_csv_gives_records_or_errors_never_an_exception(tmp_path: Path) -> None:
+    path = write(tmp_path / "bad.csv", 'id,title,text\n1,"Unclosed,quote\n2,Fine,Some text\n3,Extra,a,b,c\n4\n')
+    releases, errors = load(path)
+    assert releases or errors
+    assert all("\n" not in e.reason for e in errors)

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
-from ui_fixtures import NEW_RELEASE, TEST_MAX_UPLOAD_BYTES, RunningApp, ui_app, ui_engine, ui_index_dir  # noqa: F401
+from ui_fixtures import (  # noqa: F401
+    NEW_RELEASE,
+    TEST_MAX_UPLOAD_BYTES,
+    RunningApp,
+    free_port,
+    ui_app,
+    ui_engine,
+    ui_index_dir,
+)
+
+from tests.conftest import SAMPLES
 
 CLIENTS = 8
 
@@ -136,3 +150,49 @@ def test_concurrent_clients_wait_in_line_and_all_get_answers(ui_app: RunningApp)
         watcher.join()
     assert all(isinstance(r, dict) and r["answer"].strip() for r in results)
     assert max(ranks, default=0) >= 1, "nobody was told a queue position"
+
+
+def _raw_call(url: str, endpoint: str, data: list[object]) -> tuple[str, object]:
+    """(event, data) of one call over Gradio's plain HTTP API, as a script without gradio_client makes it."""
+    body = json.dumps({"data": data}).encode()
+    request = urllib.request.Request(f"{url}gradio_api/call/{endpoint}", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        event_id = json.loads(response.read())["event_id"]
+    with urllib.request.urlopen(f"{url}gradio_api/call/{endpoint}/{event_id}", timeout=60) as response:
+        stream = response.read().decode()
+    event = re.findall(r"^event: (\w+)", stream, re.M)[-1]
+    payload = re.findall(r"^data: (.*)$", stream, re.M)[-1]
+    return event, json.loads(payload)
+
+
+def test_a_server_path_that_was_never_uploaded_is_refused_with_the_reason(ui_app: RunningApp) -> None:  # noqa: F811
+    before = ui_app.engine.index.stats().releases  # type: ignore[attr-defined]
+    server_file = {"path": str(SAMPLES / "rta_fares_2024.txt"), "meta": {"_type": "gradio.FileData"}}
+    event, data = _raw_call(ui_app.url, "add_releases", [[server_file]])
+    assert event == "error"
+    assert isinstance(data, dict) and "was not uploaded to this server" in (data["error"] or ""), data
+    no_meta = {"path": str(SAMPLES / "rta_fares_2024.txt")}
+    event, data = _raw_call(ui_app.url, "add_releases", [[no_meta]])
+    assert event == "error" and "does not fit the endpoint" in (data["error"] or ""), data  # type: ignore[index]
+    assert ui_app.engine.index.stats().releases == before  # type: ignore[attr-defined]
+
+
+def test_every_endpoint_needs_the_login_when_auth_is_set(ui_engine) -> None:  # noqa: F811
+    from ui.app import start
+
+    demo, url = start(ui_engine, port=free_port(), auth="ann:s3cret")
+    try:
+        api = Client(url, verbose=False, auth=("ann", "s3cret")).view_api(print_info=False, return_format="dict")
+        endpoints = [name.lstrip("/") for name in api["named_endpoints"]]
+        assert {"ask", "summarize", "add_releases", "releases", "stats"} <= set(endpoints)
+        for endpoint in endpoints:
+            request = urllib.request.Request(
+                f"{url}gradio_api/call/{endpoint}", b'{"data": []}', {"Content-Type": "application/json"}
+            )
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=30)
+            assert refused.value.code == 401, endpoint
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{url}gradio_api/info", timeout=30)
+    finally:
+        demo.close()

@@ -7,6 +7,7 @@ with safe defaults (localhost, no public share link, optional login).
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
@@ -80,6 +81,20 @@ def start(
     return demo, url
 
 
+def _stop_on_sigterm() -> None:
+    """Makes SIGTERM (what `kill`, `timeout` and service managers send) stop the server as Ctrl-C does.
+
+    Python's default for SIGTERM ends the process at once, skipping the exit handlers, so the folder of
+    conversation exports (ui.webapp) stayed behind; as a KeyboardInterrupt, Gradio closes the server and
+    the process exits normally.
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None) -> None:
     """Serves the web chat until interrupted (what `pressqa serve` runs)."""
     try:
@@ -87,6 +102,7 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860, auth: str |
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    _stop_on_sigterm()
     threading.Thread(target=_preload, args=(engine,), name="pressqa-preload", daemon=True).start()
     try:
         start(engine, host, port, auth, block=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, get_args
 
-from embeddings.index import Filters
+from embeddings.index import DateRangeError, Filters
 from embeddings.settings import SummaryLength
 from qa.types import Answer
 from ui.errors import EmptyIndexError, InputError, friendly_error
@@ -75,9 +75,10 @@ def make_options(
     max_releases: float | None = None,
 ) -> Options:
     """Checked options; an unset (None or 0) k, max_new_tokens or max_releases takes the Settings value."""
-    filters = Filters(parse_date(since, "From"), parse_date(until, "To"), (organisation or "").strip() or None)
-    if filters.since and filters.until and filters.since > filters.until:
-        raise InputError("The date range is empty: 'From' is after 'To'.")
+    try:
+        filters = Filters(parse_date(since, "From"), parse_date(until, "To"), (organisation or "").strip() or None)
+    except DateRangeError:
+        raise InputError("The date range is empty: 'From' is after 'To'.") from None
     length = length or settings.summary_length
     if length not in LENGTHS:
         raise InputError(f"Summary length must be one of {', '.join(LENGTHS)}.")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from embeddings.index import Filters
     from embeddings.settings import Settings
     from qa.types import Answer
 
@@ -23,23 +24,22 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 class PressqaApp(typer.Typer):
-    """The command group, with the one handler for errors any command can meet: a setting that does not fit
-    (exit 2, like a bad option) and a model that cannot be loaded, each reported as one line on stderr."""
+    """The command group, with the one handler for the failures any command can meet (a setting that does not
+    fit, a damaged or unusable index, a model that cannot be loaded, a file that cannot be read or written):
+    each is one line on stderr and a non-zero exit (ui/cli_errors.py)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().__call__(*args, **kwargs)
         except Exception as exc:
-            from embeddings.settings import SettingsError
-            from qa.models import ModelError
+            from ui.cli_errors import error_line
 
-            if isinstance(exc, SettingsError):
-                typer.echo(f"error: {exc}", err=True)
-                sys.exit(2)
-            if isinstance(exc, ModelError):
-                typer.echo(f"error: the language model is not available: {exc}", err=True)
-                sys.exit(1)
-            raise
+            reported = error_line(exc)
+            if reported is None:
+                raise
+            code, line = reported
+            typer.echo(f"error: {line}", err=True)
+            sys.exit(code)
 
 
 app = PressqaApp(
@@ -72,13 +72,10 @@ def _settings(**options: object) -> Settings:
 
 
 def _engine(settings: object, create: bool = False):
-    from embeddings.index import IndexStoreError
+    """The engine over the settings' index; an index it cannot use is reported by PressqaApp."""
     from qa.engine import Engine
 
-    try:
-        return Engine.open(settings, create=create)  # type: ignore[arg-type]
-    except IndexStoreError as exc:
-        raise fail(str(exc)) from None
+    return Engine.open(settings, create=create)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -94,9 +91,8 @@ def ingest(
     """Add releases (txt, md, html, json, jsonl, csv, or folders of them) to the index."""
     from embeddings.load import FieldMap
 
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise fail(f"no such file or folder: {', '.join(missing)}")
+    if not any(p.exists() for p in paths):  # nothing to ingest: no index is created for it
+        raise fail(f"no such file or folder: {', '.join(map(str, paths))}")
     engine = _engine(_settings(index=index), create=True)
     fields = FieldMap(id_field, title_field, date_field, text_field, org_field)
     report = engine.ingestor.ingest_paths(paths, fields, show_progress=True)
@@ -121,12 +117,11 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the indexed releases, citing the passages used."""
-    from embeddings.index import Filters
     from qa.engine import QuestionError
 
     settings = _settings(index=index, model=model, runtime=runtime, top_k=top_k, max_new_tokens=max_new_tokens)
+    filters = _filters(since, until, organisation)
     try:
-        filters = Filters(_date(since), _date(until), organisation)
         engine = _engine(settings)
         _announce(engine)
         stream = engine.ask(question, filters=filters)
@@ -181,7 +176,17 @@ def _date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"'{value}' is not a date: use YYYY-MM-DD") from None
+        raise fail(f"'{value}' is not a date: use YYYY-MM-DD") from None
+
+
+def _filters(since: str | None, until: str | None, organisation: str | None = None) -> Filters:
+    """The options' filters, checked before anything is opened or loaded (the web app applies the same rule)."""
+    from embeddings.index import DateRangeError, Filters
+
+    try:
+        return Filters(_date(since), _date(until), organisation)
+    except DateRangeError:
+        raise fail(f"the date range is empty: --since {since} is after --until {until}") from None
 
 
 @app.command()
@@ -206,6 +211,7 @@ def summarize(
 
     if (release is None) == (query is None):
         raise fail("give exactly one of --release ID and --query TEXT")
+    filters = _filters(since, until)
     settings = _settings(
         index=index, model=model, runtime=runtime, summary_length=length, max_releases=max_releases
     )
@@ -215,7 +221,7 @@ def summarize(
         if release is not None:
             stream = engine.summarize_release(release, on_status=lambda m: typer.echo(m, err=True))
         else:
-            stream = engine.summarize_topic(query or "", _date(since), _date(until))
+            stream = engine.summarize_topic(query or "", filters.since, filters.until)
     except (QuestionError, ReleaseNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from None
     raw = _stream(stream, as_json)
@@ -271,8 +277,9 @@ def serve(
 
     settings = _settings(index=index, model=model, runtime=runtime, host=host, port=port, auth=auth)
     engine = _engine(settings, create=True)
+    releases = engine.index.stats().releases  # an index it cannot read stops the server here, not at the first question
     _announce(engine, err=False)
-    if sample and engine.index.stats().releases == 0:
+    if sample and releases == 0:
         typer.echo(f"The index is empty: indexing the sample releases from {SAMPLE_RELEASES} ...")
         typer.echo(engine.ingestor.ingest_paths([SAMPLE_RELEASES], show_progress=True).summary())
     serve_app(engine, host=settings.host, port=settings.port, auth=settings.auth)

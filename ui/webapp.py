@@ -20,6 +20,7 @@ import gradio as gr
 
 from ui import render
 from ui.api import Api
+from ui.blocks import Blocks
 from ui.chat import Update, error_turn, make_options, run_turn, stopped_turn
 from ui.layout import (
     ASK_PLACEHOLDER,
@@ -68,7 +69,7 @@ class WebApp:
         return str(path)
 
     def build(self) -> gr.Blocks:
-        with gr.Blocks(title="pressqa", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
+        with Blocks(title="pressqa", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
             self.page = Page(self.engine)
             self._wire(demo)
         return demo

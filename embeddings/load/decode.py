@@ -29,13 +29,16 @@ def check_size(path: Path, max_bytes: int) -> int:
     return size
 
 
+_BINARY = "binary file (contains NUL bytes), not text"
+
+
 def sniff(head: bytes) -> None:
     """Rejects binary content from the first bytes, before anything is decoded."""
     # UTF-16 text is full of NUL bytes, yet is text.
     if head.startswith(_UTF16_BOMS):
         return
     if b"\x00" in head:
-        raise BadFile("binary file (contains NUL bytes), not text")
+        raise BadFile(_BINARY)
 
 
 def _looks_binary(text: str) -> bool:
@@ -54,6 +57,10 @@ def decode(data: bytes, declared: str | None = None) -> str:
             raise BadFile(f"undecodable UTF-16 text at byte {e.start}") from None
     else:
         text = _decode_fallback(data, declared)
+    # The sniff only reads the head; a NUL anywhere else (a text file with binary data appended, a NUL in
+    # UTF-16) is refused the same way, so no NUL ever reaches the index.
+    if "\x00" in text:
+        raise BadFile(_BINARY)
     if _looks_binary(text):
         raise BadFile("binary file (mostly control characters), not text")
     if not text.strip():

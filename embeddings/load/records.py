@@ -38,6 +38,8 @@ NAMES: dict[str, tuple[str, ...]] = {
     "organisation": ("organisation", "organization", "agency", "source", "publisher", "components"),
 }
 _URL_NAMES = ("url", "link", "permalink", "source_url")
+# Python's json parser gives up past about 1,000 nested brackets; no release is nested like that.
+_TOO_DEEP = "JSON nested too deeply to be a release (more levels of brackets than the parser allows)"
 # Where a JSON object keeps its list of records.
 _LIST_KEYS = ("releases", "data", "items", "records", "documents", "articles", "results", "entries")
 
@@ -79,6 +81,8 @@ def make_release(record: Mapping[str, object], fields: FieldMap, *, default_id: 
         text = "\n\n".join(p.strip() for p in text if p.strip())
     if text is not None and not isinstance(text, str):
         return LoadError(where, f"record's text is a {type(text).__name__}, not a string")
+    if text and "\x00" in text:  # a JSON "\u0000": refused as a text file with a NUL byte is
+        return LoadError(where, "record's text contains NUL characters (binary data), not text")
     if not text or not text.strip():
         names = _names(fields, "text")
         wanted = {n.lower() for n in names}
@@ -119,6 +123,9 @@ def load_jsonl(path: Path, fields: FieldMap, max_bytes: int) -> Iterator[LoadRes
             except json.JSONDecodeError as e:
                 yield LoadError(f"{path}#{n}", f"line {n}: invalid JSON ({e.msg} at column {e.pos + 1})")
                 continue
+            except RecursionError:  # json's parser recurses once per bracket: the line fails, the file goes on
+                yield LoadError(f"{path}#{n}", f"line {n}: {_TOO_DEEP}")
+                continue
             if not isinstance(record, dict):
                 yield LoadError(f"{path}#{n}", f"line {n}: expected a JSON object, got {_kind(record)}")
                 continue
@@ -152,6 +159,8 @@ def load_json(path: Path, fields: FieldMap, max_bytes: int) -> Iterator[LoadResu
         doc = json.loads(read_text(path, max_bytes))
     except json.JSONDecodeError as e:
         raise BadFile(f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    except RecursionError:
+        raise BadFile(_TOO_DEEP) from None
     if isinstance(doc, dict) and _lookup(doc, {k.lower(): k for k in doc}, _names(fields, "text")):
         # The file is one release, so it is named like a text file would be.
         yield make_release(doc, fields, default_id=path.stem, where=str(path))
