@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,7 +67,7 @@ def load(folder: Path, view: StoreView, dim: int, prepared: tuple[int, Any] | No
             save_dense(dense, folder, generation)
     else:
         dense = load_or_build_dense(folder, generation, dim, count, lambda: view.all_vectors(dim))
-    return Searchers(generation, dense, load_or_build_lexical(folder, generation, count, view.lexical_texts))
+    return Searchers(generation, dense, load_or_build_lexical(folder, generation, count, view.lexical_rows))
 
 
 def dense_path(folder: Path, generation: int) -> Path:
@@ -107,10 +107,10 @@ def save_dense(dense: object, folder: Path, generation: int) -> None:
 
 
 def load_or_build_lexical(
-    folder: Path, generation: int, count: int, texts: Callable[[], tuple[list[int], list[str]]]
+    folder: Path, generation: int, count: int, rows: Callable[[], Iterable[tuple[int, str]]]
 ) -> LexicalIndex:
-    """This generation's BM25 folder when it loads and holds `count` chunks, else one built from `texts()`
-    (chunk ids, texts) and saved."""
+    """This generation's BM25 folder when it loads and holds `count` chunks, else one built from `rows()`
+    ((chunk id, text) in id order, streamed) and saved."""
     path = lexical_path(folder, generation)
     if (path / "ids.npy").exists():
         try:
@@ -119,7 +119,7 @@ def load_or_build_lexical(
                 return loaded
         except (OSError, ValueError, json.JSONDecodeError):
             pass  # damaged, or being replaced by another process: rebuilt below
-    lexical = LexicalIndex.build(*texts())
+    lexical = LexicalIndex.from_rows(rows())
     save_lexical(lexical, folder, generation)
     return lexical
 

@@ -87,18 +87,23 @@ def _chunk_count(db: sqlite3.Connection) -> int:
 
 
 def _all_vectors(db: sqlite3.Connection, dim: int) -> tuple[np.ndarray, np.ndarray]:
-    rows = db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
-    ids = np.asarray([r[0] for r in rows], dtype=np.int64)
-    if not rows:
-        return ids, np.zeros((0, dim), dtype=np.float32)
-    return ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+    """Filled row by row into arrays sized first, so that loading costs the vectors' own bytes once (fetching
+    all rows, then stacking them, held each vector three times)."""
+    count = _chunk_count(db)  # the caller's read transaction keeps it equal to the rows below
+    ids = np.empty(count, dtype=np.int64)
+    vectors = np.empty((count, dim), dtype=np.float32)
+    n = 0
+    for n, (chunk_id, blob) in enumerate(db.execute("SELECT id, vector FROM chunks ORDER BY id"), 1):
+        ids[n - 1] = chunk_id
+        vectors[n - 1] = np.frombuffer(blob, dtype=np.float32)
+    return ids[:n], vectors[:n]
 
 
-def _lexical_texts(db: sqlite3.Connection) -> tuple[list[int], list[str]]:
-    rows = db.execute(
-        "SELECT c.id, r.title, c.text FROM chunks c JOIN releases r ON r.id = c.release_id ORDER BY c.id"
-    ).fetchall()
-    return [r[0] for r in rows], [f"{r[1]}\n{r[2]}" for r in rows]
+def _lexical_rows(db: sqlite3.Connection) -> Iterator[tuple[int, str]]:
+    """(chunk id, title + chunk text) in id order, one row at a time."""
+    rows = db.execute("SELECT c.id, r.title, c.text FROM chunks c JOIN releases r ON r.id = c.release_id ORDER BY c.id")
+    for chunk_id, title, text in rows:
+        yield chunk_id, f"{title}\n{text}"
 
 
 class StoreView:
@@ -115,9 +120,9 @@ class StoreView:
         """Every chunk id and its vector (`dim` wide), in id order."""
         return _all_vectors(self._db, dim)
 
-    def lexical_texts(self) -> tuple[list[int], list[str]]:
+    def lexical_rows(self) -> Iterator[tuple[int, str]]:
         """Every chunk id and the text BM25 indexes for it (the release title, then the chunk), in id order."""
-        return _lexical_texts(self._db)
+        return _lexical_rows(self._db)
 
 
 def _store_error(db_path: Path, exc: sqlite3.Error) -> IndexStoreError | None:

@@ -275,3 +275,22 @@ def bench(
         )
     except ValueError as exc:
         raise fail(str(exc)) from None
+
+
+def bench_memory(
+    out: Annotated[Path, typer.Option("--out", help="Folder for memory.json and memory.md (and the scratch files).")],
+    corpus: Annotated[Path, typer.Option("--corpus", help="JSONL releases to build the files from.")] = SHARED
+    / "corpora/doj/releases.jsonl",
+    text_mb: Annotated[int, typer.Option("--text-mb", min=0, help="Size of the text file (0: skip).")] = 200,
+    jsonl_mb: Annotated[int, typer.Option("--jsonl-mb", min=0, help="Size of the JSONL file (0: skip).")] = 1000,
+    seconds: Annotated[
+        float | None, typer.Option("--seconds", min=1, help="Kill each ingest after this long (default: no cap).")
+    ] = None,
+) -> None:
+    """Peak memory of `pressqa ingest` on a very large text file and a very large JSONL file."""
+    from eval.bench_memory import memory_table, run_memory_bench
+
+    if not corpus.exists():
+        raise fail(f"no such corpus: {corpus}")
+    rows = run_memory_bench(corpus, out, text_mb, jsonl_mb, seconds, echo=typer.echo)
+    typer.echo(memory_table(rows))

@@ -73,3 +73,29 @@ def test_a_sentence_longer_than_a_chunk_is_split_not_dropped(encoder) -> None:
 
 def test_empty_text_gives_no_chunks(encoder) -> None:
     assert Chunker(encoder.tokenizer).chunk(Release("e", "Empty", "   \n ")) == []
+
+
+def test_chunking_a_window_at_a_time_gives_the_chunks_of_the_whole_text(encoder) -> None:
+    """Windows of 1,500 characters (most releases span several) cut exactly where the whole text is cut."""
+    path = shared_path("corpora/doj/releases.jsonl")
+    whole = Chunker(encoder.tokenizer, window_chars=10_000_000)
+    windowed = Chunker(encoder.tokenizer, window_chars=1_500)
+    compared = 0
+    with path.open() as f:
+        for line in islice(f, 200):
+            r = json.loads(line)
+            release = Release(str(r["id"]), r["title"], r["text"])
+            if len(release.text) > 3_000:
+                assert windowed.chunk(release) == whole.chunk(release), release.id
+                compared += 1
+    assert compared >= 50
+
+
+def test_a_text_without_sentence_ends_is_still_chunked_within_the_budget(encoder) -> None:
+    text = " ".join(f"word{i}" for i in range(6_000))  # no stop, no newline: one 41,000-character sentence
+    chunks = Chunker(encoder.tokenizer, window_chars=5_000).chunk(Release("r", "t", text))
+    assert chunks[0].start == 0 and chunks[-1].end == len(text)
+    for before, after in itertools.pairwise(chunks):
+        assert text[before.end : after.start].strip() == "" and after.start > before.start
+    for chunk in chunks:
+        assert len(encoder.tokenizer(chunk.text, add_special_tokens=False)["input_ids"]) <= 200

@@ -290,10 +290,11 @@ def _register_eval() -> None:
 
     if importlib.util.find_spec("eval.cli") is None:
         return
-    from eval.cli import bench, eval_app
+    from eval.cli import bench, bench_memory, eval_app
 
     app.add_typer(eval_app, name="eval")
     app.command()(bench)
+    app.command("bench-memory")(bench_memory)
 
 
 _register_eval()

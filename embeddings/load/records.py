@@ -23,10 +23,11 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from embeddings.load.base import BadFile, FieldMap, LoadError, LoadResult
 from embeddings.load.dateline import parse_date, parse_dateline
-from embeddings.load.decode import check_size, decode_line, read_text, sniff
+from embeddings.load.decode import decode_line, read_text, sniff
 from embeddings.load.header import derive_title, guess_organisation
 from embeddings.types import Release
 
@@ -103,16 +104,21 @@ def make_release(record: Mapping[str, object], fields: FieldMap, *, default_id: 
 
 
 def load_jsonl(path: Path, fields: FieldMap, max_bytes: int) -> Iterator[LoadResult]:
-    check_size(path, max_bytes)
+    """Line by line: a JSONL corpus is never held whole, so `max_bytes` limits each line, not the file."""
+    if path.stat().st_size == 0:
+        raise BadFile("empty file")
     found = False
-    # Line by line from the file: a corpus of thousands of releases is never held in memory whole.
     with path.open("rb") as f:
         head = f.read(8192)
         sniff(head)
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise BadFile("UTF-16 JSONL is not supported; save the file as UTF-8")
         f.seek(0)
-        for n, raw in enumerate(f, 1):
+        for n, raw in enumerate(_bounded_lines(f, max_bytes), 1):
+            if raw is None:
+                found = True
+                yield LoadError(f"{path}#{n}", f"line {n}: over the {max_bytes:,}-byte limit for one record")
+                continue
             if n == 1:
                 raw = raw.removeprefix(b"\xef\xbb\xbf")
             if not raw.strip():
@@ -132,6 +138,18 @@ def load_jsonl(path: Path, fields: FieldMap, max_bytes: int) -> Iterator[LoadRes
             yield make_release(record, fields, default_id=f"{path.stem}-{n}", where=f"{path}#{n}")
     if not found:
         raise BadFile("empty file (no records, only blank lines)")
+
+
+def _bounded_lines(f: BinaryIO, max_bytes: int) -> Iterator[bytes | None]:
+    """The file's lines, each read with at most `max_bytes` in memory; None for a line longer than that, which
+    is skipped a piece at a time (a file with no newline at all is then one over-long line)."""
+    while raw := f.readline(max_bytes + 1):
+        if len(raw) <= max_bytes or raw.endswith(b"\n"):
+            yield raw
+            continue
+        while (rest := f.readline(1 << 20)) and not rest.endswith(b"\n"):
+            pass
+        yield None
 
 
 def _kind(value: object) -> str:

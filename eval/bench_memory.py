@@ -1,0 +1,187 @@
+"""Ingest memory: peak RSS of `pressqa ingest` on one very large text file and one very large JSONL file.
+
+Each file is made from DOJ releases in a scratch folder and ingested into a new index by a `pressqa ingest`
+subprocess, whose resident memory is read from /proc every 0.2 s. The text file repeats a few megabytes of
+release text, and the JSONL file repeats releases under new ids, so that chunk texts recur and their vectors
+are reused (looked up by text hash) instead of embedded again: the files then go through loading, chunking,
+writing and the search-file build at full size in minutes, where embedding 285,000 distinct chunks would take
+hours on 2 cores. Embedding holds one batch whatever the text, so this changes the time, not the memory.
+
+A run may be capped in seconds (`--seconds`): the ingest is then killed, the row says how much of the file it
+had read, and the index it leaves is opened and checked, as after any kill -9.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+MB = 1024 * 1024
+
+
+@dataclass
+class MemoryRow:
+    file: str
+    file_mb: float
+    seconds: float
+    finished: bool  # False: killed at the cap
+    peak_rss_mb: float  # VmHWM: the most resident memory the process ever had
+    rss_mb_by_quarter: list[float]  # the highest RSS seen in each quarter of the run
+    releases: int
+    chunks: int
+    index_opens: bool
+    integrity: str
+
+
+def repeated_text(corpus: Path, target_bytes: int, distinct_releases: int = 500) -> bytes:
+    """Release texts joined by blank lines, the first `distinct_releases` of the corpus over and over."""
+    texts: list[bytes] = []
+    with corpus.open("rb") as f:
+        for line in f:
+            texts.append(json.loads(line)["text"].encode("utf-8"))
+            if len(texts) >= distinct_releases:
+                break
+    block = b"\n\n".join(texts) + b"\n\n"
+    return (block * (target_bytes // len(block) + 1))[:target_bytes]
+
+
+def write_repeated_jsonl(corpus: Path, out: Path, target_bytes: int, distinct_releases: int = 500) -> None:
+    """Corpus records cycled under new ids (`<id>-<cycle>`) until the file holds `target_bytes`."""
+    records: list[dict] = []
+    with corpus.open() as f:
+        for line in f:
+            records.append(json.loads(line))
+            if len(records) >= distinct_releases:
+                break
+    written, cycle = 0, 0
+    with out.open("w") as f:
+        while written < target_bytes:
+            for record in records:
+                line = json.dumps({**record, "id": f"{record['id']}-{cycle}"}) + "\n"
+                f.write(line)
+                written += len(line)
+                if written >= target_bytes:
+                    break
+            cycle += 1
+
+
+def _status_mb(pid: int, field: str) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def measure_ingest(path: Path, index: Path, cap_seconds: float | None, echo: Callable[[str], None]) -> MemoryRow:
+    command = [sys.executable, "-m", "ui.cli", "ingest", str(path), "--index", str(index)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    started = time.perf_counter()
+    samples: list[tuple[float, float]] = []
+    peak = 0.0
+    log_path = index.with_suffix(".log")
+    finished = True
+    with log_path.open("w") as log, subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT) as proc:
+        while proc.poll() is None:
+            elapsed = time.perf_counter() - started
+            rss = _status_mb(proc.pid, "VmRSS")
+            peak = max(peak, _status_mb(proc.pid, "VmHWM") or 0.0)
+            if rss is not None:
+                samples.append((elapsed, rss))
+            if cap_seconds is not None and elapsed > cap_seconds:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                finished = False
+                break
+            time.sleep(0.2)
+    seconds = time.perf_counter() - started
+    output = log_path.read_text(errors="replace")
+    if finished and proc.returncode != 0:
+        raise RuntimeError(f"ingest of {path} failed ({proc.returncode}): {output[-2000:]}")
+    echo(output.strip().splitlines()[-1] if output.strip() else "(no output)")
+    quarters = [max((r for t, r in samples if q <= 4 * t / seconds < q + 1), default=0.0) for q in range(4)]
+    releases, chunks, opens, integrity = _check_index(index)
+    return MemoryRow(
+        path.name,
+        round(path.stat().st_size / MB, 1),
+        round(seconds, 1),
+        finished,
+        round(peak, 1),
+        [round(q, 1) for q in quarters],
+        releases,
+        chunks,
+        opens,
+        integrity,
+    )
+
+
+def _check_index(index: Path) -> tuple[int, int, bool, str]:
+    """Counts from the database the ingest left, whether the index opens and searches, and SQLite's check."""
+    import sqlite3
+
+    from embeddings.encode import Encoder
+    from embeddings.index import DB_NAME, Index
+
+    db = sqlite3.connect(index / DB_NAME)
+    try:
+        integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+        releases = db.execute("SELECT count(*) FROM releases").fetchone()[0]
+        chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    finally:
+        db.close()
+    encoder = Encoder.for_index(Index.stored_model(index))
+    opened = Index.open(index, encoder.name, encoder.dim, create=False)
+    try:
+        hits = opened.dense_search(encoder.encode_query("fraud sentenced to prison"), 3)
+        return releases, chunks, len(hits) > 0 or chunks == 0, integrity
+    finally:
+        opened.close()
+
+
+def run_memory_bench(
+    corpus: Path, out: Path, text_mb: int, jsonl_mb: int, cap_seconds: float | None, echo: Callable[[str], None]
+) -> list[MemoryRow]:
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[MemoryRow] = []
+    with tempfile.TemporaryDirectory(prefix="pressqa-bench-memory-", dir=out) as scratch:
+        folder = Path(scratch)
+        if text_mb:
+            text = folder / f"release-{text_mb}mb.txt"
+            text.write_bytes(repeated_text(corpus, text_mb * MB))
+            echo(f"ingesting {text.name} ...")
+            rows.append(measure_ingest(text, folder / "index-text", cap_seconds, echo))
+            text.unlink()
+        if jsonl_mb:
+            jsonl = folder / f"releases-{jsonl_mb}mb.jsonl"
+            write_repeated_jsonl(corpus, jsonl, jsonl_mb * MB)
+            echo(f"ingesting {jsonl.name} ...")
+            rows.append(measure_ingest(jsonl, folder / "index-jsonl", cap_seconds, echo))
+    (out / "memory.json").write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+    (out / "memory.md").write_text(memory_table(rows) + "\n")
+    return rows
+
+
+def memory_table(rows: list[MemoryRow]) -> str:
+    lines = [
+        "| file | MB | s | read whole | peak RSS MB | RSS MB by quarter of the run | releases | chunks "
+        "| index opens, integrity |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        quarters = " / ".join(f"{q:,.0f}" for q in r.rss_mb_by_quarter)
+        lines.append(
+            f"| {r.file} | {r.file_mb:,.0f} | {r.seconds:,.0f} | {'yes' if r.finished else 'no (killed at the cap)'} | "
+            f"{r.peak_rss_mb:,.0f} | {quarters} | {r.releases:,} | {r.chunks:,} | "
+            f"{'yes' if r.index_opens else 'NO'}, {r.integrity} |"
+        )
+    return "\n".join(lines)
