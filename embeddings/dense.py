@@ -6,6 +6,7 @@ the vectors in the store, so any file of it that does not match the store is reb
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +43,15 @@ def new_dense(dim: int, count: int):
 
 
 def build_dense(dim: int, ids: np.ndarray, vectors: np.ndarray):
-    dense = new_dense(dim, len(ids))
-    if len(ids):
-        dense.add_with_ids(vectors, ids)
+    return build_dense_from_blocks(dim, len(ids), [(ids, vectors)])
+
+
+def build_dense_from_blocks(dim: int, count: int, blocks: Iterable[tuple[np.ndarray, np.ndarray]]):
+    """The structure for `count` vectors, added a block of (ids, vectors) at a time."""
+    dense = new_dense(dim, count)
+    for ids, vectors in blocks:
+        if len(ids):
+            dense.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
     return dense
 
 

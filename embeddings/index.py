@@ -195,6 +195,9 @@ class Index:
         Only when the structure is of the generation the write was applied to: if another process committed
         in between, the next load reads that generation's file or rebuilds from the store.
         """
+        if written.added_vectors is None:
+            self._prepared = None
+            return
         if self._prepared is not None and self._prepared[0] == written.base_generation:
             dense = self._prepared[1]
         elif self._searchers is not None and self._searchers.generation == written.base_generation:
@@ -244,9 +247,14 @@ class Index:
 
         Both are brought up to date here, at the end of an ingest, so that the next process to open the
         index (a server starting, a CLI question) and any server that has it open load them instead of
-        building them first.
+        building them first. A process that has searched keeps them loaded (the web app after an upload);
+        one that has not (`pressqa ingest`) writes them one at a time and holds neither.
         """
-        self.searchers()
+        if self._searchers is not None or self._prepared is not None:
+            self.searchers()
+            return
+        with self._store.reading() as view:
+            search_files.write_missing(self.path, view, self.dim)
 
 
 def _bytes_in(folder: Path) -> int:

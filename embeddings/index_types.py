@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -94,7 +94,7 @@ class PendingRelease:
     release: Release
     content_hash: str
     chunks: Sequence[Chunk]
-    vectors: np.ndarray
+    vectors: Iterable[np.ndarray]  # one row per chunk, in order: an array, or spooled rows read as they are used
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +103,6 @@ class Written:
 
     removed: list[int]  # chunk ids deleted
     added_ids: list[int]
-    added_vectors: list[np.ndarray]
+    added_vectors: list[np.ndarray] | None  # None: too many to keep; structures are rebuilt from the store
     base_generation: int  # the generation the change was applied to
     generation: int  # the generation it committed

@@ -173,9 +173,18 @@ class Ingestor:
         report.index_seconds += time.perf_counter() - t0
         bar.set_postfix_str(report.summary().rsplit(";", 1)[0])
 
-    def _vectors(self, items: list[tuple[Release, Chunk]], report: IngestReport, bar: tqdm) -> dict[str, np.ndarray]:
-        """A vector for each chunk's text: stored ones reused, the rest embedded (each distinct text once)."""
-        vectors_by_hash = self.index.vectors_for_text_hashes(chunk.text_hash() for _, chunk in items)
+    def _vectors(
+        self,
+        items: list[tuple[Release, Chunk]],
+        report: IngestReport,
+        bar: tqdm,
+        spool: SpooledChunks | None = None,
+    ) -> dict[str, np.ndarray]:
+        """A vector for each chunk text: stored or spooled ones reused, the rest embedded, each distinct text once."""
+        hashes = [chunk.text_hash() for _, chunk in items]
+        vectors_by_hash = self.index.vectors_for_text_hashes(hashes)
+        if spool is not None:
+            vectors_by_hash.update(spool.known_vectors(h for h in hashes if h not in vectors_by_hash))
         to_embed: dict[str, str] = {}
         for release, chunk in items:
             key = chunk.text_hash()
@@ -224,6 +233,6 @@ class Ingestor:
         if not group:
             return
         t0 = time.perf_counter()
-        vectors_by_hash = self._vectors([(release, c) for c in group], report, bar)
+        vectors_by_hash = self._vectors([(release, c) for c in group], report, bar, spool)
         spool.add(group, np.vstack([vectors_by_hash[c.text_hash()] for c in group]))
         spool.embed_seconds += time.perf_counter() - t0

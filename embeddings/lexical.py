@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from array import array
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from embeddings.lexical_build import build_bm25
 from embeddings.text.words import BM25_STOP_WORDS, WORD
 
 # bm25s sets its own logger to DEBUG, which puts "Building index from tokens" into every server log.
@@ -58,30 +58,21 @@ class LexicalIndex:
     def __init__(self, retriever: bm25s.BM25, chunk_ids: np.ndarray) -> None:
         self.retriever = retriever
         self.chunk_ids = chunk_ids
-        self._position = {int(c): i for i, c in enumerate(chunk_ids)}
+        # Positions of chunk ids by binary search (a dict of them took ~100 bytes a chunk); the store's rows come
+        # in id order, so the sort is needed only for ids given out of order.
+        increasing = len(chunk_ids) < 2 or bool(np.all(chunk_ids[1:] > chunk_ids[:-1]))
+        self._sorter = None if increasing else np.argsort(chunk_ids, kind="stable")
 
     @classmethod
     def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
         return cls.from_rows(zip(chunk_ids, texts, strict=True))
 
     @classmethod
-    def from_rows(cls, rows: Iterable[tuple[int, str]]) -> LexicalIndex:
-        """Built from (chunk id, text) pairs read one at a time.
-
-        Each text becomes 4-byte token ids as it is read, where a list of token strings per chunk held ~60
-        bytes a token: building BM25 over the DOJ corpus's 61,563 chunks that way was most of the ingest's
-        1,072 MB peak, and 200 MB of text would have needed ~3 GB for it alone.
-        """
-        vocab: dict[str, int] = {}
-        ids = array("q")
-        corpus: list[array] = []
-        for chunk_id, text in rows:
-            ids.append(chunk_id)
-            corpus.append(array("i", (vocab.setdefault(t, len(vocab)) for t in tokenize(text) or [""])))
-        retriever = bm25s.BM25()
-        if corpus:
-            retriever.index((corpus, vocab), show_progress=False)
-        return cls(retriever, np.asarray(ids, dtype=np.int64))
+    def from_rows(cls, rows: Iterable[tuple[int, str]], scratch: Path | None = None) -> LexicalIndex:
+        """Built from (chunk id, text) pairs read one at a time, in memory bounded by the finished index
+        (embeddings/lexical_build.py); `scratch` is the folder for its temporary file."""
+        retriever, chunk_ids = build_bm25(rows, tokenize, scratch)
+        return cls(retriever, chunk_ids)
 
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
@@ -110,8 +101,10 @@ class LexicalIndex:
         mask = None
         if allowed is not None:
             mask = np.zeros(len(self.chunk_ids), dtype=np.float32)
-            positions = [self._position[int(c)] for c in allowed if int(c) in self._position]
-            mask[positions] = 1.0
+            wanted = np.asarray(allowed, dtype=np.int64)
+            ranks = np.searchsorted(self.chunk_ids, wanted, sorter=self._sorter).clip(max=len(self.chunk_ids) - 1)
+            positions = ranks if self._sorter is None else self._sorter[ranks]
+            mask[positions[self.chunk_ids[positions] == wanted]] = 1.0
         scores = self.retriever.get_scores(tokens, weight_mask=mask)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]

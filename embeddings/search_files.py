@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from embeddings.dense import build_dense, fits, read_dense, search_dense, write_dense
+from embeddings.dense import build_dense_from_blocks, fits, read_dense, search_dense, write_dense
 from embeddings.lexical import LexicalIndex
 
 if TYPE_CHECKING:
@@ -66,8 +66,17 @@ def load(folder: Path, view: StoreView, dim: int, prepared: tuple[int, Any] | No
         if not dense_path(folder, generation).exists():
             save_dense(dense, folder, generation)
     else:
-        dense = load_or_build_dense(folder, generation, dim, count, lambda: view.all_vectors(dim))
+        dense = load_or_build_dense(folder, generation, dim, count, lambda: view.vector_blocks(dim))
     return Searchers(generation, dense, load_or_build_lexical(folder, generation, count, view.lexical_rows))
+
+
+def write_missing(folder: Path, view: StoreView, dim: int) -> None:
+    """Writes the generation's FAISS and BM25 files where they are missing or stale, one at a time, holding
+    neither afterwards: what an ingest leaves for the processes that search, with its memory peak at the larger
+    structure instead of both together."""
+    generation, count = view.generation, view.chunk_count()
+    load_or_build_dense(folder, generation, dim, count, lambda: view.vector_blocks(dim))
+    load_or_build_lexical(folder, generation, count, view.lexical_rows)
 
 
 def dense_path(folder: Path, generation: int) -> Path:
@@ -79,15 +88,19 @@ def lexical_path(folder: Path, generation: int) -> Path:
 
 
 def load_or_build_dense(
-    folder: Path, generation: int, dim: int, count: int, vectors: Callable[[], tuple[np.ndarray, np.ndarray]]
+    folder: Path,
+    generation: int,
+    dim: int,
+    count: int,
+    blocks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]],
 ):
     """This generation's FAISS file when it holds `count` vectors in the right kind of structure, else one
-    built from `vectors()` (ids, vectors) and saved."""
+    built from `blocks()` ((ids, vectors) in id order, streamed) and saved."""
     path = dense_path(folder, generation)
     loaded = read_dense(path)
     if loaded is not None and fits(loaded, count):
         return loaded
-    built = build_dense(dim, *vectors())
+    built = build_dense_from_blocks(dim, count, blocks())
     save_dense(built, folder, generation)
     return built
 
@@ -119,7 +132,7 @@ def load_or_build_lexical(
                 return loaded
         except (OSError, ValueError, json.JSONDecodeError):
             pass  # damaged, or being replaced by another process: rebuilt below
-    lexical = LexicalIndex.from_rows(rows())
+    lexical = LexicalIndex.from_rows(rows(), scratch=folder)
     save_lexical(lexical, folder, generation)
     return lexical
 

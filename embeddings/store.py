@@ -37,6 +37,10 @@ from embeddings.index_types import (
 from embeddings.types import Release
 
 SCHEMA_VERSION = 1
+# A write that adds more chunks than this does not hand its vectors on for updating the loaded FAISS structure
+# in place: holding them would make a long release's write cost its whole vectors in memory (440 MB for a
+# 200 MB text file), and rebuilding from the store after such a write costs about as much time as adding.
+KEPT_ADDED_VECTORS = 50_000
 DB_NAME = "pressqa.sqlite"
 
 _SCHEMA = """
@@ -99,6 +103,16 @@ def _all_vectors(db: sqlite3.Connection, dim: int) -> tuple[np.ndarray, np.ndarr
     return ids[:n], vectors[:n]
 
 
+def _vector_blocks(db: sqlite3.Connection, dim: int, rows: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(chunk ids, vectors) in id order, `rows` at a time: a structure built from them never waits on a copy of
+    every vector (440 MB for a 200 MB text file's chunks, the structure's own size again)."""
+    cursor = db.execute("SELECT id, vector FROM chunks ORDER BY id")
+    while batch := cursor.fetchmany(rows):
+        ids = np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
+        vectors = np.frombuffer(b"".join(r[1] for r in batch), dtype=np.float32).reshape(len(batch), dim)
+        yield ids, vectors
+
+
 def _lexical_rows(db: sqlite3.Connection) -> Iterator[tuple[int, str]]:
     """(chunk id, title + chunk text) in id order, one row at a time."""
     rows = db.execute("SELECT c.id, r.title, c.text FROM chunks c JOIN releases r ON r.id = c.release_id ORDER BY c.id")
@@ -119,6 +133,10 @@ class StoreView:
     def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """Every chunk id and its vector (`dim` wide), in id order."""
         return _all_vectors(self._db, dim)
+
+    def vector_blocks(self, dim: int, rows: int = 16_384) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every chunk id and its vector, in id order, `rows` at a time."""
+        return _vector_blocks(self._db, dim, rows)
 
     def lexical_rows(self) -> Iterator[tuple[int, str]]:
         """Every chunk id and the text BM25 indexes for it (the release title, then the chunk), in id order."""
@@ -418,7 +436,7 @@ class Store:
         """Adds or replaces releases with their chunks and vectors, in one transaction that bumps the generation."""
         removed: list[int] = []
         added_ids: list[int] = []
-        added_vectors: list[np.ndarray] = []
+        added_vectors: list[np.ndarray] | None = []
         with self.lock, self._transaction() as db:
             for item in pending:
                 r = item.release
@@ -453,7 +471,10 @@ class Store:
                         ),
                     )
                     added_ids.append(int(cur.lastrowid))
-                    added_vectors.append(vector)
+                    if added_vectors is not None:
+                        added_vectors.append(vector)
+                        if len(added_vectors) > KEPT_ADDED_VECTORS:
+                            added_vectors = None  # the search structure is rebuilt from the store instead
             base, generation = self._bump_generation()
         return Written(removed, added_ids, added_vectors, base, generation)
 

@@ -41,6 +41,11 @@ class MemoryRow:
     integrity: str
 
 
+# Ends each copy of the repeated block: one line of 300 word pieces without a stop is cut at the chunk limit,
+# and the chunk after it starts afresh, so every copy is cut into the same chunks (and their vectors reused).
+_COPY_END = b"\n\n" + b"archive " * 300 + b"\n\n"
+
+
 def repeated_text(corpus: Path, target_bytes: int, distinct_releases: int = 500) -> bytes:
     """Release texts joined by blank lines, the first `distinct_releases` of the corpus over and over."""
     texts: list[bytes] = []
@@ -49,7 +54,7 @@ def repeated_text(corpus: Path, target_bytes: int, distinct_releases: int = 500)
             texts.append(json.loads(line)["text"].encode("utf-8"))
             if len(texts) >= distinct_releases:
                 break
-    block = b"\n\n".join(texts) + b"\n\n"
+    block = b"\n\n".join(texts) + _COPY_END
     return (block * (target_bytes // len(block) + 1))[:target_bytes]
 
 
