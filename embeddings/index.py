@@ -227,7 +227,7 @@ class Index:
             with self._lock:
                 prepared, self._prepared = self._prepared, None  # shared from here on: never changed again
             with self._store.reading() as view:
-                loaded = search_files.load(self.path, view, self.dim, prepared)
+                loaded = search_files.load(self.path, view, self.dim, prepared, self._store.vectors_by_ids)
             with self._lock:
                 self._searchers = loaded
             return loaded

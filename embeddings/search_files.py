@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from embeddings.dense import build_dense_from_blocks, fits, read_dense, search_dense, write_dense
+from embeddings.dense import (
+    CODE_TRAINING_VECTORS,
+    VectorLookup,
+    build_dense_from_blocks,
+    fits,
+    read_dense,
+    search_dense,
+    write_dense,
+)
 from embeddings.lexical import LexicalIndex
 
 if TYPE_CHECKING:
@@ -47,13 +55,20 @@ class Searchers:
     generation: int
     dense: Any  # faiss.IndexIDMap2
     lexical: LexicalIndex
+    lookup: VectorLookup | None = None  # the store's float32 vectors, to re-score a graph's candidates
 
     def dense_search(self, vector: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The `n` chunks nearest to a unit vector, as (chunk id, inner product), optionally among `allowed`."""
-        return search_dense(self.dense, vector, n, allowed)
+        return search_dense(self.dense, vector, n, allowed, self.lookup)
 
 
-def load(folder: Path, view: StoreView, dim: int, prepared: tuple[int, Any] | None = None) -> Searchers:
+def load(
+    folder: Path,
+    view: StoreView,
+    dim: int,
+    prepared: tuple[int, Any] | None = None,
+    lookup: VectorLookup | None = None,
+) -> Searchers:
     """The search structures of the generation `view` reads, from its files or rebuilt from `view` and saved.
 
     `prepared` is (generation, FAISS structure) that this process's own writes brought up to date; it is
@@ -66,17 +81,16 @@ def load(folder: Path, view: StoreView, dim: int, prepared: tuple[int, Any] | No
         if not dense_path(folder, generation).exists():
             save_dense(dense, folder, generation)
     else:
-        dense = load_or_build_dense(folder, generation, dim, count, lambda: view.vector_blocks(dim))
-    return Searchers(generation, dense, load_or_build_lexical(folder, generation, count, view.lexical_rows))
+        dense = load_or_build_dense(folder, view, dim)
+    return Searchers(generation, dense, load_or_build_lexical(folder, generation, count, view.lexical_rows), lookup)
 
 
 def write_missing(folder: Path, view: StoreView, dim: int) -> None:
     """Writes the generation's FAISS and BM25 files where they are missing or stale, one at a time, holding
     neither afterwards: what an ingest leaves for the processes that search, with its memory peak at the larger
     structure instead of both together."""
-    generation, count = view.generation, view.chunk_count()
-    load_or_build_dense(folder, generation, dim, count, lambda: view.vector_blocks(dim))
-    load_or_build_lexical(folder, generation, count, view.lexical_rows)
+    load_or_build_dense(folder, view, dim)
+    load_or_build_lexical(folder, view.generation, view.chunk_count(), view.lexical_rows)
 
 
 def dense_path(folder: Path, generation: int) -> Path:
@@ -87,20 +101,16 @@ def lexical_path(folder: Path, generation: int) -> Path:
     return folder / f"{LEXICAL_PREFIX}{generation}"
 
 
-def load_or_build_dense(
-    folder: Path,
-    generation: int,
-    dim: int,
-    count: int,
-    blocks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]],
-):
-    """This generation's FAISS file when it holds `count` vectors in the right kind of structure, else one
-    built from `blocks()` ((ids, vectors) in id order, streamed) and saved."""
-    path = dense_path(folder, generation)
-    loaded = read_dense(path)
+def load_or_build_dense(folder: Path, view: StoreView, dim: int):
+    """The FAISS file of the generation `view` reads when it holds every chunk in the right kind of structure,
+    else one built from the store's vectors, streamed in id order, and saved."""
+    generation, count = view.generation, view.chunk_count()
+    loaded = read_dense(dense_path(folder, generation))
     if loaded is not None and fits(loaded, count):
         return loaded
-    built = build_dense_from_blocks(dim, count, blocks())
+    built = build_dense_from_blocks(
+        dim, count, view.vector_blocks(dim), lambda: view.vector_sample(dim, CODE_TRAINING_VECTORS)
+    )
     save_dense(built, folder, generation)
     return built
 
@@ -114,7 +124,7 @@ def save_dense(dense: object, folder: Path, generation: int) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         if exc.errno not in _RACES:
-            raise
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         return
     drop_stale(folder, DENSE_PREFIX, generation)
 

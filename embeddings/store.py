@@ -113,6 +113,15 @@ def _vector_blocks(db: sqlite3.Connection, dim: int, rows: int) -> Iterator[tupl
         yield ids, vectors
 
 
+def _vector_sample(db: sqlite3.Connection, dim: int, n: int) -> np.ndarray:
+    """About `n` vectors spread evenly over the chunk ids (every k-th row), for training codes on."""
+    step = max(1, _chunk_count(db) // max(1, n))
+    rows = db.execute("SELECT vector FROM chunks WHERE id % ? = 0 LIMIT ?", (step, n)).fetchall()
+    if not rows:
+        rows = db.execute("SELECT vector FROM chunks LIMIT ?", (n,)).fetchall()
+    return np.frombuffer(b"".join(r[0] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+
+
 def _lexical_rows(db: sqlite3.Connection) -> Iterator[tuple[int, str]]:
     """(chunk id, title + chunk text) in id order, one row at a time."""
     rows = db.execute("SELECT c.id, r.title, c.text FROM chunks c JOIN releases r ON r.id = c.release_id ORDER BY c.id")
@@ -137,6 +146,10 @@ class StoreView:
     def vector_blocks(self, dim: int, rows: int = 16_384) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Every chunk id and its vector, in id order, `rows` at a time."""
         return _vector_blocks(self._db, dim, rows)
+
+    def vector_sample(self, dim: int, n: int) -> np.ndarray:
+        """About `n` vectors spread over the store, for training the graph's 8-bit codes."""
+        return _vector_sample(self._db, dim, n)
 
     def lexical_rows(self) -> Iterator[tuple[int, str]]:
         """Every chunk id and the text BM25 indexes for it (the release title, then the chunk), in id order."""
@@ -422,6 +435,11 @@ class Store:
         """Every chunk id and its vector (`dim` wide), in id order."""
         with self.lock:
             return _all_vectors(self._db, dim)
+
+    def vectors_by_ids(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The stored float32 vectors of these chunks (those that still exist)."""
+        rows = self._rows_where_in("SELECT id, vector FROM chunks WHERE id IN ({marks})", chunk_ids)
+        return {chunk_id: np.frombuffer(blob, dtype=np.float32) for chunk_id, blob in rows}
 
     def chunk_ids(self) -> list[int]:
         with self.lock:

@@ -214,3 +214,28 @@ def test_tests_keep_the_default_index_and_caches_under_the_temp_folder() -> None
     temp = Path(tempfile.gettempdir())
     assert settings.cache == temp / "pressqa-test-cache", "tests must not write into the user's own cache"
     assert settings.index.is_relative_to(temp)
+
+
+def test_a_graph_holds_8_bit_codes_and_hands_on_exact_scores(
+    writable_index_dir: Path, encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above FLAT_MAX_VECTORS the graph stores a quarter of the float32 bytes, and its candidates are re-scored
+    with the stored vectors: the scores fusion sees are the exact inner products, in exact order."""
+    import faiss
+
+    from embeddings import dense as dense_module
+
+    monkeypatch.setattr(dense_module, "FLAT_MAX_VECTORS", 10)
+    graph = _open(writable_index_dir, encoder)
+    inner = faiss.downcast_index(graph.dense().index)
+    assert isinstance(faiss.downcast_index(inner.storage), faiss.IndexScalarQuantizer)
+    assert inner.storage.sa_code_size() == encoder.dim  # one byte a dimension
+    ids, vectors = graph.all_vectors()
+    for text in ("otter survey volunteers", "night buses", "bridge repair cost"):
+        query = encoder.encode_query(text)
+        exact = vectors @ query
+        expected = [int(ids[i]) for i in np.argsort(-exact)[:5]]
+        hits = graph.dense_search(query, 5)
+        assert [i for i, _ in hits] == expected
+        by_id = dict(zip(ids.tolist(), exact.tolist(), strict=True))
+        assert all(abs(score - by_id[i]) < 1e-5 for i, score in hits), hits

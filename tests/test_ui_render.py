@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 import threading
 from collections.abc import Iterator
@@ -361,6 +362,10 @@ def test_errors_become_readable_chat_messages(engine, question: str, model: str 
             "Lower 'Passages per answer' in Settings.",
         ),
         (UnknownModelError("unknown model 'x'"), "The model failed: unknown model 'x'."),
+        (
+            OSError(errno.ENOSPC, "No space left on device", "/i/dense-3.faiss"),
+            "Cannot use /i/dense-3.faiss: No space left on device; the disk is full: free some space and try again.",
+        ),
         # The type decides, not the words: an unexpected error that happens to read like a known one.
         (ValueError("prompt is 9000 tokens"), "The model failed while writing the answer (ValueError)."),
         (RuntimeError("unknown model 'x'"), "The model failed while writing the answer (RuntimeError)."),

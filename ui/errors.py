@@ -8,6 +8,7 @@ from embeddings.index import IndexStoreError
 from qa.engine import QuestionError, ReleaseNotFoundError
 from qa.generate import PromptTooLongError
 from qa.models import ModelError, UnknownModelError
+from ui.cli_errors import os_error_line
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ def friendly_error(exc: BaseException) -> str:
     for types, message in MESSAGES:
         if isinstance(exc, types):
             return message.format(exc=exc)
+    if isinstance(exc, OSError):  # a file the turn reads or writes (the index's search files, the model's cache)
+        line = os_error_line(exc)
+        return line[0].upper() + line[1:]
     logger.error("turn failed", exc_info=exc)
     return (
         f"The model failed while writing the answer ({type(exc).__name__}). "

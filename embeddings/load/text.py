@@ -46,13 +46,20 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
 
 def load_text(path: Path, fields: FieldMap, max_bytes: int) -> Iterator[Release]:
     del fields  # front matter names are fixed; FieldMap is for tabular records
-    raw = read_text(path, max_bytes).replace("\r\n", "\n").replace("\r", "\n")
-    meta, body = split_front_matter(raw)
+    yield _release(path, read_text(path, max_bytes))
+
+
+def _release(path: Path, raw: str) -> Release:
+    """A function of its own so that the file's intermediate strings are freed before the release is yielded:
+    a suspended generator keeps its locals, and for a 200 MB file each is 200 MB or more."""
+    meta, body = split_front_matter(raw.replace("\r\n", "\n").replace("\r", "\n"))
+    del raw
     text = body.strip()
+    del body
     if not text:
         raise BadFile("no text after the front matter")
     organisation = next((meta[k] for k in _ORGANISATION_KEYS if meta.get(k)), None)
-    yield Release(
+    return Release(
         id=meta.get("id") or path.stem,
         title=" ".join(meta.get("title", "").split()) or derive_title(text),
         text=text,
