@@ -153,11 +153,102 @@ def _check_index(index: Path) -> tuple[int, int, bool, str]:
         opened.close()
 
 
+@dataclass
+class ServerRow:
+    file: str
+    file_mb: float
+    seconds: float
+    rss_before_mb: float  # the server, started and answering, before the upload
+    peak_rss_mb: float  # VmHWM after the upload: the most it ever held
+    rss_after_mb: float
+    result: str  # what /add_releases answered for the file
+
+
+def measure_server_upload(path: Path, index: Path, echo: Callable[[str], None]) -> ServerRow:
+    """`pressqa serve` on loopback over `index`, with no language model, one upload of `path` through
+    /add_releases, and the server's resident memory around it."""
+    import socket
+    import urllib.request
+
+    from gradio_client import Client, handle_file
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    url = f"http://127.0.0.1:{port}/"
+    command = [sys.executable, "-m", "ui.cli", "serve", "--index", str(index), "--port", str(port)]
+    # No language model: the server would load one at start (1.1 GB of GGUF for the 1.5B, whatever is uploaded),
+    # and the row is about what an upload costs.
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "PRESSQA_MAX_UPLOAD_BYTES": str(path.stat().st_size + MB),
+        "PRESSQA_MODEL": "/nowhere/no-language-model.gguf",
+    }
+    log_path = index.with_suffix(".server.log")
+    with log_path.open("w") as log, subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT) as proc:
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                try:
+                    urllib.request.urlopen(url, timeout=2).close()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"the server did not start: {log_path.read_text()[-2000:]}") from None
+                    time.sleep(0.5)
+            client = Client(url, verbose=False)
+            client.predict(api_name="/stats")
+            before = _status_mb(proc.pid, "VmRSS") or 0.0
+            started = time.perf_counter()
+            result = client.predict(files=[handle_file(str(path))], api_name="/add_releases")
+            seconds = time.perf_counter() - started
+            peak = _status_mb(proc.pid, "VmHWM") or 0.0
+            after = _status_mb(proc.pid, "VmRSS") or 0.0
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    files = result.get("files", result) if isinstance(result, dict) else result
+    echo(f"upload answered: {json.dumps(files)[:300]}")
+    return ServerRow(
+        path.name,
+        round(path.stat().st_size / MB, 1),
+        round(seconds, 1),
+        round(before, 1),
+        round(peak, 1),
+        round(after, 1),
+        json.dumps(files)[:200],
+    )
+
+
+def server_table(rows: list[ServerRow]) -> str:
+    lines = [
+        "| upload | MB | s | server RSS before MB | peak MB | after MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.file} | {r.file_mb:,.0f} | {r.seconds:,.0f} | {r.rss_before_mb:,.0f} | {r.peak_rss_mb:,.0f} | "
+            f"{r.rss_after_mb:,.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def run_memory_bench(
-    corpus: Path, out: Path, text_mb: int, jsonl_mb: int, cap_seconds: float | None, echo: Callable[[str], None]
-) -> list[MemoryRow]:
+    corpus: Path,
+    out: Path,
+    text_mb: int,
+    jsonl_mb: int,
+    cap_seconds: float | None,
+    echo: Callable[[str], None],
+    upload_mb: int = 0,
+) -> tuple[list[MemoryRow], list[ServerRow]]:
     out.mkdir(parents=True, exist_ok=True)
     rows: list[MemoryRow] = []
+    server_rows: list[ServerRow] = []
     with tempfile.TemporaryDirectory(prefix="pressqa-bench-memory-", dir=out) as scratch:
         folder = Path(scratch)
         if text_mb:
@@ -171,9 +262,24 @@ def run_memory_bench(
             write_repeated_jsonl(corpus, jsonl, jsonl_mb * MB)
             echo(f"ingesting {jsonl.name} ...")
             rows.append(measure_ingest(jsonl, folder / "index-jsonl", cap_seconds, echo))
-    (out / "memory.json").write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
-    (out / "memory.md").write_text(memory_table(rows) + "\n")
-    return rows
+            jsonl.unlink()
+        if upload_mb:
+            index = folder / "index-server"
+            samples = Path(__file__).resolve().parents[1] / "embeddings" / "sample_releases"
+            subprocess.run(
+                [sys.executable, "-m", "ui.cli", "ingest", str(samples), "--index", str(index)],
+                check=True,
+                capture_output=True,
+            )
+            upload = folder / f"upload-{upload_mb}mb.txt"
+            upload.write_bytes(repeated_text(corpus, upload_mb * MB))
+            echo(f"uploading {upload.name} to a server ...")
+            server_rows.append(measure_server_upload(upload, index, echo))
+    (out / "memory.json").write_text(
+        json.dumps({"ingest": [asdict(r) for r in rows], "server": [asdict(r) for r in server_rows]}, indent=2) + "\n"
+    )
+    (out / "memory.md").write_text(memory_table(rows) + "\n\n" + server_table(server_rows) + "\n")
+    return rows, server_rows
 
 
 def memory_table(rows: list[MemoryRow]) -> str:

@@ -286,11 +286,16 @@ def bench_memory(
     seconds: Annotated[
         float | None, typer.Option("--seconds", min=1, help="Kill each ingest after this long (default: no cap).")
     ] = None,
+    upload_mb: Annotated[
+        int, typer.Option("--upload-mb", min=0, help="Size of a text file uploaded to a running server (0: skip).")
+    ] = 30,
 ) -> None:
-    """Peak memory of `pressqa ingest` on a very large text file and a very large JSONL file."""
-    from eval.bench_memory import memory_table, run_memory_bench
+    """Peak memory of `pressqa ingest` on a very large text file and a very large JSONL file, and of a running
+    server while a large file is uploaded to it."""
+    from eval.bench_memory import memory_table, run_memory_bench, server_table
 
     if not corpus.exists():
         raise fail(f"no such corpus: {corpus}")
-    rows = run_memory_bench(corpus, out, text_mb, jsonl_mb, seconds, echo=typer.echo)
+    rows, server_rows = run_memory_bench(corpus, out, text_mb, jsonl_mb, seconds, echo=typer.echo, upload_mb=upload_mb)
     typer.echo(memory_table(rows))
+    typer.echo(server_table(server_rows))
