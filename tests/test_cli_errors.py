@@ -11,6 +11,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -104,18 +105,32 @@ def test_an_index_path_that_is_a_file_is_one_line(tmp_path: Path, command: str) 
     assert str(not_a_folder) in line, line
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="permissions do not stop root")
-def test_an_index_folder_without_write_permission_is_one_line(writable_index_dir: Path, tmp_path: Path) -> None:
-    new = tmp_path / "new.txt"
-    new.write_text("Quillby Ferries\n\nHALDEN, Oct. 2, 2025 — Quillby Ferries ordered two electric ferries.")
-    for path in [writable_index_dir, *writable_index_dir.rglob("*")]:
-        path.chmod(0o555 if path.is_dir() else 0o444)
+def test_an_index_folder_without_write_permission_is_one_line(writable_index_dir: Path) -> None:
+    """Run as the user `nobody` when the tests run as root, whom permissions do not stop. The index and the new
+    release sit in a folder of their own that anyone may enter (pytest's own are private to their user)."""
+    shared = Path(tempfile.mkdtemp(prefix="pressqa-permission-"))
     try:
-        line = one_line_error(run("ingest", str(new), index=writable_index_dir, timeout=120))
+        shared.chmod(0o755)
+        index = shared / "index"
+        shutil.copytree(writable_index_dir, index)
+        new = shared / "new.txt"
+        new.write_text("Quillby Ferries\n\nHALDEN, Oct. 2, 2025 — Quillby Ferries ordered two electric ferries.")
+        new.chmod(0o644)
+        for path in [index, *index.rglob("*")]:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        command, env = PRESSQA, None
+        if os.geteuid() == 0:
+            command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *PRESSQA]
+            cache = shared / "cache"
+            cache.mkdir(mode=0o777)
+            cache.chmod(0o777)
+            env = {"PRESSQA_CACHE": str(cache), "HOME": str(cache), "XDG_CACHE_HOME": str(cache)}
+        line = one_line_error(run("ingest", str(new), index=index, timeout=120, env=env, command=command))
     finally:
-        for path in [writable_index_dir, *writable_index_dir.rglob("*")]:
+        for path in [shared, *shared.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
-    assert str(writable_index_dir) in line and "permission" in line.lower(), line
+        shutil.rmtree(shared, ignore_errors=True)
+    assert str(index) in line and "permission" in line.lower(), line
 
 
 # --- ingest: what is skipped, and how it is reported -------------------------------------------------
