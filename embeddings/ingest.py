@@ -76,7 +76,7 @@ class Ingestor:
     ) -> None:
         self.index = index
         self.encoder = encoder
-        self.chunker = Chunker(encoder.tokenizer)
+        self.chunker = Chunker(encoder.chunk_tokenizer)
         self.batch_releases = batch_releases
         self.batch_chars = batch_chars
         self.large_release_chars = large_release_chars

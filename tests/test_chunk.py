@@ -8,6 +8,7 @@ from datetime import date
 from itertools import islice
 
 from embeddings.chunk import Chunker
+from embeddings.encode import HEADER_MAX_TOKENS
 from embeddings.text.sentences import split_sentences
 from embeddings.types import Release
 from tests.conftest import shared_path
@@ -99,3 +100,24 @@ def test_a_text_without_sentence_ends_is_still_chunked_within_the_budget(encoder
         assert text[before.end : after.start].strip() == "" and after.start > before.start
     for chunk in chunks:
         assert len(encoder.tokenizer(chunk.text, add_special_tokens=False)["input_ids"]) <= 200
+
+
+def test_the_chunk_tokenizer_cuts_and_titles_as_the_transformers_tokenizer_does(encoder) -> None:
+    """Ingest counts word pieces with `tokenizers` alone (no transformers, no torch): the same chunks and the
+    same embedding headers as with the transformers tokenizer, over real releases."""
+    path = shared_path("corpora/doj/releases.jsonl")
+    fast = Chunker(encoder.chunk_tokenizer)
+    reference = Chunker(encoder.tokenizer)
+    assert encoder.chunk_tokenizer is not encoder.tokenizer, "the packaged model ships tokenizer.json"
+    long_titles = 0
+    with path.open() as f:
+        for line in islice(f, 200):
+            r = json.loads(line)
+            release = Release(str(r["id"]), " ".join([r["title"]] * 8), r["text"])  # titles long enough to be cut
+            assert fast.chunk(release) == reference.chunk(release), release.id
+            ids = encoder.tokenizer(release.title, add_special_tokens=False)["input_ids"]
+            cut = len(ids) > HEADER_MAX_TOKENS
+            expected = encoder.tokenizer.decode(ids[:HEADER_MAX_TOKENS]).strip() if cut else release.title.strip()
+            assert encoder.header(release) == expected
+            long_titles += cut
+    assert long_titles > 150

@@ -212,3 +212,42 @@ def test_a_csv_file_is_read_a_row_at_a_time(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert len(loaded) == n
     assert peak < 8 * MB, peak  # a 1 MB piece decoded at a time, and the ids kept; whole: ~60 MB
+
+
+def test_a_long_release_killed_at_any_moment_leaves_a_loadable_index_and_no_temporary_files(
+    tmp_path: Path, encoder
+) -> None:
+    """kill -9 while a 4 MB release is spooled, written, or its search files built (a moment drawn at random):
+    the index holds what it held before, opens and searches, and a new ingest completes."""
+    import random
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from embeddings.index import DB_NAME
+
+    target = tmp_path / "index"
+    index = Index.open(target, encoder.name, encoder.dim)
+    Ingestor(index, encoder).ingest(_doj(5))
+    index.close()
+    big = tmp_path / "long.txt"
+    big.write_bytes(repeated_text(shared_path("corpora/doj/releases.jsonl"), 4 * MB, distinct_releases=20))
+    command = [sys.executable, "-m", "ui.cli", "ingest", str(big), "--index", str(target)]
+    proc = subprocess.Popen(command, cwd=Path(__file__).parents[1], stderr=subprocess.DEVNULL)
+    time.sleep(random.Random().uniform(3, 25))
+    finished = proc.poll() is not None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    with sqlite3.connect(target / DB_NAME) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert not list(target.glob(".pressqa-*")), "the spool and the BM25 spill are unnamed files"
+    reopened = Index.open(target, encoder.name, encoder.dim)
+    releases = {r.id for r in reopened.release_infos()}
+    assert releases == {r.id for r in _doj(5)} | ({"long"} if "long" in releases or finished else set())
+    assert reopened.dense().ntotal == reopened.stats().chunks
+    report = Ingestor(reopened, encoder).ingest_paths([big])
+    assert report.added + report.unchanged == 1 and not report.failed
+    assert reopened.dense_search(encoder.encode_query(_doj(5)[2].title), 1)
