@@ -67,6 +67,24 @@ def new_dense(dim: int, count: int, training: Callable[[], np.ndarray] | None = 
     return faiss.IndexIDMap2(graph)
 
 
+def _reserve_graph(dense: object, count: int) -> None:
+    """Gives the graph's growing arrays (codes, links) their final capacity before the first add.
+
+    They grow as std::vectors do, by copying into one twice the size, so near the end the old and the new array
+    were held together: 142 MB above the finished structure at 600,000 random vectors, ~340 MB at the 1.2
+    million chunks of a 1 GB JSONL file. Resizing to the final size and back to 0 keeps the capacity. Links are
+    2M slots on level 0 plus M per upper level, whose expected count is 1/(M-1): 66 slots covers both.
+    """
+    import faiss
+
+    graph = faiss.downcast_index(dense.index)  # type: ignore[attr-defined]
+    storage = faiss.downcast_index(graph.storage)
+    links = 2 * HNSW_M + HNSW_M // 16 + 1
+    for array, size in ((storage.codes, count * storage.code_size), (graph.hnsw.neighbors, count * links)):
+        array.resize(size)
+        array.resize(0)
+
+
 def build_dense(dim: int, ids: np.ndarray, vectors: np.ndarray):
     return build_dense_from_blocks(
         dim, len(ids), [(ids, vectors)], lambda: vectors[:: max(1, len(ids) // CODE_TRAINING_VECTORS)]
@@ -81,6 +99,8 @@ def build_dense_from_blocks(
 ):
     """The structure for `count` vectors, added a block of (ids, vectors) at a time."""
     dense = new_dense(dim, count, training)
+    if is_graph(dense):
+        _reserve_graph(dense, count)
     for ids, vectors in blocks:
         if len(ids):
             dense.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
