@@ -156,14 +156,15 @@ class Ingestor:
         report.chunk_seconds += time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        vectors_by_hash = self._vectors([(release, chunk) for release, _, cs in chunked for chunk in cs], report, bar)
+        rows = self._vectors([(release, chunk) for release, _, cs in chunked for chunk in cs], report, bar)
         report.embed_seconds += time.perf_counter() - t0
 
         t0 = time.perf_counter()
         pending = []
+        first = 0
         for release, content_hash, chunks in chunked:
-            vectors = np.vstack([vectors_by_hash[c.text_hash()] for c in chunks]) if chunks else np.zeros((0, 1))
-            pending.append(PendingRelease(release, content_hash, chunks, vectors))
+            pending.append(PendingRelease(release, content_hash, chunks, rows[first : first + len(chunks)]))
+            first += len(chunks)
             if release.id in known:
                 report.updated += 1
             else:
@@ -179,15 +180,15 @@ class Ingestor:
         report: IngestReport,
         bar: tqdm,
         spool: SpooledChunks | None = None,
-    ) -> dict[str, np.ndarray]:
-        """A vector for each chunk text: stored or spooled ones reused, the rest embedded, each distinct text once."""
+    ) -> np.ndarray:
+        """One vector per item, in order: stored or spooled ones reused, the rest embedded, each distinct text
+        once. Each chunk text is hashed once here."""
         hashes = [chunk.text_hash() for _, chunk in items]
         vectors_by_hash = self.index.vectors_for_text_hashes(hashes)
         if spool is not None:
             vectors_by_hash.update(spool.known_vectors(h for h in hashes if h not in vectors_by_hash))
         to_embed: dict[str, str] = {}
-        for release, chunk in items:
-            key = chunk.text_hash()
+        for (release, chunk), key in zip(items, hashes, strict=True):
             if key not in vectors_by_hash and key not in to_embed:
                 to_embed[key] = f"{self.encoder.header(release)}\n{chunk.text}"
         report.chunks_reused += len(items) - len(to_embed)
@@ -196,7 +197,9 @@ class Ingestor:
             bar.set_postfix_str(f"embedding {len(to_embed)} chunks")
             vectors = self.encoder.encode(list(to_embed.values()))
             vectors_by_hash.update(zip(to_embed.keys(), vectors, strict=True))
-        return vectors_by_hash
+        if not hashes:
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        return np.vstack([vectors_by_hash[key] for key in hashes])
 
     def _ingest_large(self, release: Release, report: IngestReport, bar: tqdm) -> None:
         """One long release: chunks embedded EMBED_GROUP_CHUNKS at a time and spooled to disk, then written."""
@@ -233,6 +236,5 @@ class Ingestor:
         if not group:
             return
         t0 = time.perf_counter()
-        vectors_by_hash = self._vectors([(release, c) for c in group], report, bar, spool)
-        spool.add(group, np.vstack([vectors_by_hash[c.text_hash()] for c in group]))
+        spool.add(group, self._vectors([(release, c) for c in group], report, bar, spool))
         spool.embed_seconds += time.perf_counter() - t0
