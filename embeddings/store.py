@@ -42,6 +42,9 @@ SCHEMA_VERSION = 1
 # 200 MB text file), and rebuilding from the store after such a write costs about as much time as adding.
 KEPT_ADDED_VECTORS = 50_000
 DB_NAME = "pressqa.sqlite"
+# Vectors read from the database at a time: 4,096 rows are ~20 MB in their three forms (rows, joined bytes,
+# array), beside the graph's own ~100 MB of working memory while it is built.
+VECTOR_BLOCK_ROWS = 4_096
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -97,16 +100,16 @@ def _all_vectors(db: sqlite3.Connection, dim: int) -> tuple[np.ndarray, np.ndarr
     ids = np.empty(count, dtype=np.int64)
     vectors = np.empty((count, dim), dtype=np.float32)
     n = 0
-    for n, (chunk_id, blob) in enumerate(db.execute("SELECT id, vector FROM chunks ORDER BY id"), 1):
-        ids[n - 1] = chunk_id
-        vectors[n - 1] = np.frombuffer(blob, dtype=np.float32)
+    for block_ids, block in _vector_blocks(db, dim, VECTOR_BLOCK_ROWS):
+        ids[n : n + len(block_ids)] = block_ids
+        vectors[n : n + len(block_ids)] = block
+        n += len(block_ids)
     return ids[:n], vectors[:n]
 
 
 def _vector_blocks(db: sqlite3.Connection, dim: int, rows: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(chunk ids, vectors) in id order, `rows` at a time: a structure built from them never waits on a copy of
-    every vector (440 MB for a 200 MB text file's chunks, the structure's own size again). A block of 4,096 is
-    ~20 MB in its three forms (rows, joined bytes, array), beside the graph's own ~100 MB of working memory."""
+    every vector (440 MB for a 200 MB text file's chunks, the structure's own size again)."""
     cursor = db.execute("SELECT id, vector FROM chunks ORDER BY id")
     while batch := cursor.fetchmany(rows):
         ids = np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
@@ -144,7 +147,7 @@ class StoreView:
         """Every chunk id and its vector (`dim` wide), in id order."""
         return _all_vectors(self._db, dim)
 
-    def vector_blocks(self, dim: int, rows: int = 4_096) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def vector_blocks(self, dim: int, rows: int = VECTOR_BLOCK_ROWS) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Every chunk id and its vector, in id order, `rows` at a time."""
         return _vector_blocks(self._db, dim, rows)
 
