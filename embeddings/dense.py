@@ -85,10 +85,11 @@ def _reserve_graph(dense: object, count: int) -> None:
         array.resize(0)
 
 
-def build_dense(dim: int, ids: np.ndarray, vectors: np.ndarray):
-    return build_dense_from_blocks(
-        dim, len(ids), [(ids, vectors)], lambda: vectors[:: max(1, len(ids) // CODE_TRAINING_VECTORS)]
-    )
+def build_dense(dim: int, ids: np.ndarray, vectors: np.ndarray, count: int | None = None):
+    """The structure of the kind for `count` vectors (default: as many as given) over these vectors; the
+    evals pass a count above FLAT_MAX_VECTORS to build the graph over fewer."""
+    sample = vectors[:: max(1, len(ids) // CODE_TRAINING_VECTORS)]
+    return build_dense_from_blocks(dim, len(ids) if count is None else count, [(ids, vectors)], lambda: sample)
 
 
 def build_dense_from_blocks(

@@ -81,7 +81,7 @@ def load(
         if not dense_path(folder, generation).exists():
             save_dense(dense, folder, generation)
     else:
-        dense = load_or_build_dense(folder, view, dim)
+        dense = load_or_build_dense(folder, view, dim, count)
     return Searchers(generation, dense, load_or_build_lexical(folder, generation, count, view.lexical_rows), lookup)
 
 
@@ -89,8 +89,9 @@ def write_missing(folder: Path, view: StoreView, dim: int) -> None:
     """Writes the generation's FAISS and BM25 files where they are missing or stale, one at a time, holding
     neither afterwards: what an ingest leaves for the processes that search, with its memory peak at the larger
     structure instead of both together."""
-    load_or_build_dense(folder, view, dim)
-    load_or_build_lexical(folder, view.generation, view.chunk_count(), view.lexical_rows)
+    count = view.chunk_count()
+    load_or_build_dense(folder, view, dim, count)
+    load_or_build_lexical(folder, view.generation, count, view.lexical_rows)
 
 
 def dense_path(folder: Path, generation: int) -> Path:
@@ -101,10 +102,10 @@ def lexical_path(folder: Path, generation: int) -> Path:
     return folder / f"{LEXICAL_PREFIX}{generation}"
 
 
-def load_or_build_dense(folder: Path, view: StoreView, dim: int):
-    """The FAISS file of the generation `view` reads when it holds every chunk in the right kind of structure,
-    else one built from the store's vectors, streamed in id order, and saved."""
-    generation, count = view.generation, view.chunk_count()
+def load_or_build_dense(folder: Path, view: StoreView, dim: int, count: int):
+    """The FAISS file of the generation `view` reads when it holds its `count` chunks in the right kind of
+    structure, else one built from the store's vectors, streamed in id order, and saved."""
+    generation = view.generation
     loaded = read_dense(dense_path(folder, generation))
     if loaded is not None and fits(loaded, count):
         return loaded

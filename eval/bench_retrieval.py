@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.dense import CODE_TRAINING_VECTORS, RESCORED_CANDIDATES, build_dense_from_blocks, search_dense
+from embeddings.dense import RESCORED_CANDIDATES, build_dense, search_dense
 from embeddings.encode import Encoder
 from embeddings.index import FLAT_MAX_VECTORS, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, Index
 from eval.bench_measure import ms
@@ -56,9 +56,7 @@ def ann_comparison(index: Index, encoder: Encoder, questions: Sequence[GoldQuest
     queries = encoder.encode([q.question for q in questions])
     k = RETRIEVAL_DEPTH
     t0 = time.perf_counter()
-    graph = build_dense_from_blocks(
-        dim, FLAT_MAX_VECTORS + 1, [(ids, vectors)], lambda: vectors[:: max(1, n // CODE_TRAINING_VECTORS)]
-    )
+    graph = build_dense(dim, ids, vectors, count=FLAT_MAX_VECTORS + 1)
     build = time.perf_counter() - t0
     row = {int(chunk_id): r for r, chunk_id in enumerate(ids)}
 

@@ -23,12 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.dense import (
-    CODE_TRAINING_VECTORS,
     FLAT_MAX_VECTORS,
     HNSW_EF_CONSTRUCTION,
     HNSW_EF_SEARCH,
     HNSW_M,
-    build_dense_from_blocks,
+    build_dense,
     search_dense,
 )
 from embeddings.encode import Encoder
@@ -57,12 +56,7 @@ def compare(index_dir: Path) -> dict:
     float32.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     float32.add(vectors)
     float32.hnsw.efSearch = HNSW_EF_SEARCH
-    coded = build_dense_from_blocks(
-        encoder.dim,
-        FLAT_MAX_VECTORS + 1,
-        [(ids, vectors)],
-        lambda: vectors[:: max(1, len(ids) // CODE_TRAINING_VECTORS)],
-    )
+    coded = build_dense(encoder.dim, ids, vectors, count=FLAT_MAX_VECTORS + 1)
     row = {int(chunk_id): r for r, chunk_id in enumerate(ids)}
 
     def lookup(chunk_ids: list[int]) -> dict[int, np.ndarray]:
