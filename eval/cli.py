@@ -92,6 +92,13 @@ def qa(
         "model": None if retrieval_only else model_name,
         "runtime": None if retrieval_only else choice.describe(settings.threads),
         "int8": None if retrieval_only else settings.quantize,
+        "reader": None
+        if retrieval_only
+        else {
+            "span_first": settings.span_first,
+            "span_check": settings.span_check,
+            "choose_candidates": settings.choose_candidates,
+        },
         "retrieval": retrieval,
         "retrieval_only": retrieval_only or None,
         "top_k": top_k,

@@ -91,6 +91,15 @@ class QAResult:
     retrieved: tuple[RetrievedPassage, ...] = ()  # the top max(10, top_k), for hit@k and MRR
     latency: Latency = field(default_factory=dict)
     engine_timings: dict[str, float] = field(default_factory=dict)
+    # How the reader got the answer (qa.reader): the asked type, the method, the span check's outcome, the
+    # candidates offered; and the model's own answer ("draft") and the best-supported candidate's
+    # ("fallback") where they differ from the answer, each {"answer", "found", "cited"}: the ablation
+    # (eval.ablation) scores them as the answers the pipeline without the later steps would give.
+    answer_type: str | None = None
+    method: str | None = None
+    check: str | None = None
+    candidates: tuple[str, ...] = ()
+    stages: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     # The scores (eval.scoring); None where they do not apply (retrieval only) or were not made yet.
     correct: bool | None = None
@@ -115,7 +124,8 @@ class QAResult:
         known["shown"] = tuple(str(s) for s in known.get("shown") or ())
         known["retrieved"] = tuple(RetrievedPassage.from_json(p) for p in known.get("retrieved") or ())
         known["normalized_gold"] = tuple(known.get("normalized_gold") or ())
-        for name in ("latency", "engine_timings"):
+        known["candidates"] = tuple(known.get("candidates") or ())
+        for name in ("latency", "engine_timings", "stages"):
             known[name] = dict(known.get(name) or {})
         known["retrieval_only"] = bool(known.get("retrieval_only"))
         known.setdefault("type", "all")
@@ -137,6 +147,15 @@ class SummaryResult:
     faithfulness: Faithfulness | None = None
     latency: Latency = field(default_factory=dict)
     engine_timings: dict[str, float] = field(default_factory=dict)
+    # How the reader got the answer (qa.reader): the asked type, the method, the span check's outcome, the
+    # candidates offered; and the model's own answer ("draft") and the best-supported candidate's
+    # ("fallback") where they differ from the answer, each {"answer", "found", "cited"}: the ablation
+    # (eval.ablation) scores them as the answers the pipeline without the later steps would give.
+    answer_type: str | None = None
+    method: str | None = None
+    check: str | None = None
+    candidates: tuple[str, ...] = ()
+    stages: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     # The scores (eval.scoring).
     key_fact_recall: float | None = None  # None: the gold has no key facts (CNN/DailyMail)

@@ -84,8 +84,21 @@ def evaluate_question(engine: Any, item: GoldQuestion, options: QAOptions) -> QA
             "total": round(total, 4),
         },
         engine_timings={k: round(v, 4) for k, v in answer.timings.items()},
+        answer_type=answer.answer_type or None,
+        method=answer.method,
+        check=answer.check or None,
+        candidates=answer.candidates,
+        stages={name: _stage(a) for name, a in (("draft", answer.draft), ("fallback", answer.fallback)) if a},
     )
     return score_question(record)
+
+
+def _stage(answer: Any) -> dict[str, Any]:
+    return {
+        "answer": answer.text,
+        "found": answer.found,
+        "cited": [c.passage.release_id for c in answer.citations],
+    }
 
 
 def _evaluate_retrieval(engine: Any, item: GoldQuestion, options: QAOptions) -> QAResult:

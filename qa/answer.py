@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from embeddings.text.markers import MARKER, marker_numbers
-from embeddings.text.sentences import split_sentences
-from embeddings.text.words import STOP_WORDS, words
+from qa.draft import build_answer, is_refusal, not_found_text
 from qa.generate import Generator
 from qa.grounding import missing_names
-from qa.prompt import NOT_FOUND, answer_messages
-from qa.types import Answer, Citation, Passage
+from qa.prompt import answer_messages
+from qa.question_types import answer_type
+from qa.reader import ReaderSteps, instruction_for, read_answer
+from qa.types import Answer, Passage
 
-_REFUSALS = re.compile(
-    r"do(?:es)? not say|not found|(?:passages?|releases?|text|context)s? (?:do(?:es)? not|don't|doesn't) "
-    r"(?:contain|say|mention|provide|include|specify|state)|no (?:information|mention)|"
-    r"(?:is|are) not (?:mentioned|provided|specified|stated)|cannot be determined|not possible to determine",
-    re.IGNORECASE,
-)
-
-
-def not_found_text(question: str, missing: Sequence[str] = ()) -> str:
-    """The refusal shown to users; `missing`: names of the question that no retrieved passage mentions."""
-    q = question.strip().rstrip("?").strip()
-    if missing:
-        names = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} or {missing[-1]}"
-        return f'The indexed releases do not say. No passage I found mentions {names}, so nothing answers "{q}".'
-    return f'The indexed releases do not say. I found nothing that answers "{q}".'
-
-
-def is_refusal(text: str) -> bool:
-    head = text.strip()[:200]
-    return head.startswith(NOT_FOUND) or bool(_REFUSALS.search(head))
+__all__ = ["AnswerStream", "build_answer", "is_refusal", "not_found_text"]
 
 
 @dataclass
@@ -57,28 +37,26 @@ class AnswerStream:
     stop: threading.Event | None = None
     timings: dict[str, float] | None = None
     budget_s: float | None = None  # Settings.generation_budget_s, through the Engine
+    steps: ReaderSteps = field(default_factory=ReaderSteps)
     answer: Answer | None = None
     raw: str = ""
 
     def __iter__(self) -> Iterator[str]:
         timings = dict(self.timings or {})
         started = time.perf_counter()
+        kind = answer_type(self.question)
         if not self.passages or self.generator is None:
-            text = not_found_text(self.question)
-            self.answer = Answer(text, False, (), tuple(self.passages), self.question, timings)
-            yield text
+            yield self._refused(kind, timings)
             return
         if missing := missing_names(self.question, self.passages):
             # Passages about someone else: a small model would answer from them anyway.
-            text = not_found_text(self.question, missing)
-            self.answer = Answer(text, False, (), tuple(self.passages), self.question, timings)
-            yield text
+            yield self._refused(kind, timings, missing)
             return
         loading = time.perf_counter()
         generator = self.generator()
         started += time.perf_counter() - loading  # first_token and generate time the answer, not the loading
         raw = ""
-        messages = answer_messages(self.question, self.passages)
+        messages = answer_messages(self.question, self.passages, instruction=instruction_for(kind, self.steps))
         for piece in generator.stream(messages, self.max_new_tokens, self.stop, self.budget_s):
             if not raw:
                 timings["first_token"] = time.perf_counter() - started
@@ -86,64 +64,11 @@ class AnswerStream:
             yield piece
         timings["generate"] = time.perf_counter() - started
         self.raw = raw
-        self.answer = build_answer(self.question, raw, self.passages, timings)
+        stopped = self.stop is not None and self.stop.is_set()
+        complete = None if stopped else (lambda m, n: generator.complete(m, max_new_tokens=n))
+        self.answer = read_answer(self.question, kind, raw, self.passages, timings, self.steps, complete)
 
-
-def build_answer(question: str, raw: str, passages: Sequence[Passage], timings: dict[str, float]) -> Answer:
-    text = raw.strip()
-    if not text or is_refusal(text):
-        return Answer(not_found_text(question), False, (), tuple(passages), question, timings)
-    cited = _cited_numbers(text, len(passages))
-    if not _content_words(MARKER.sub("", text)):
-        return Answer(not_found_text(question), False, (), tuple(passages), question, timings)
-    if not cited:
-        # The model answered without markers: attribute the answer to the passage that supports it best.
-        best = _best_supporting(text, passages)
-        if best is None:
-            return Answer(not_found_text(question), False, (), tuple(passages), question, timings)
-        cited = [best]
-        text = f"{text} [{best}]"
-    text = _drop_invalid_markers(text, len(passages))
-    citations = tuple(_citation(n, passages[n - 1], question, text) for n in cited)
-    return Answer(text, True, citations, tuple(passages), question, timings)
-
-
-def _cited_numbers(text: str, count: int) -> list[int]:
-    return [n for n in marker_numbers(text) if 1 <= n <= count]
-
-
-def _drop_invalid_markers(text: str, count: int) -> str:
-    def keep(match: re.Match[str]) -> str:
-        valid = [p.strip() for p in match.group(1).split(",") if 1 <= int(p) <= count]
-        return f"[{', '.join(valid)}]" if valid else ""
-
-    return MARKER.sub(keep, text).strip()
-
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in words(text) if w not in STOP_WORDS}
-
-
-def _best_supporting(answer: str, passages: Sequence[Passage]) -> int | None:
-    wanted = _content_words(MARKER.sub("", answer))
-    if not wanted:
-        return None
-    overlaps = [len(wanted & _content_words(p.text)) / len(wanted) for p in passages]
-    best = max(range(len(passages)), key=lambda i: overlaps[i])
-    return best + 1 if overlaps[best] >= 0.3 else None
-
-
-def _citation(n: int, passage: Passage, question: str, answer: str) -> Citation:
-    """Points at the passage's sentence that best supports the answer (answer words count double)."""
-    answer_words = _content_words(MARKER.sub("", answer))
-    question_words = _content_words(question)
-    best_start, best_end, best_score = passage.start, passage.end, -1.0
-    for span in split_sentences(passage.text):
-        sentence = passage.text[span.start : span.end]
-        terms = _content_words(sentence)
-        score = 2 * len(answer_words & terms) + len(question_words & terms)
-        if sentence.strip() == passage.title.strip():
-            score -= 0.5  # the headline repeats the facts; the sentence that states them is the evidence
-        if score > best_score:
-            best_start, best_end, best_score = passage.start + span.start, passage.start + span.end, score
-    return Citation(n, passage, best_start, best_end)
+    def _refused(self, kind: str, timings: dict[str, float], missing: Sequence[str] = ()) -> str:
+        text = not_found_text(self.question, missing)
+        self.answer = Answer(text, False, (), tuple(self.passages), self.question, timings, kind, "refused")
+        return text

@@ -17,6 +17,7 @@ from qa.choice import AUTO, ModelChoice, choose
 from qa.conversation import needs_rewrite, standalone_question
 from qa.generate import get_generator
 from qa.prompt import SummaryLength
+from qa.reader import ReaderSteps
 from qa.retrieve import RetrievalConfig, Retriever
 from qa.runtime import TextGenerator
 from qa.summarize import ReleaseSummaryStream, StatusCallback, TopicSummaryStream
@@ -124,7 +125,13 @@ class Engine:
             stop,
             timings,
             self.settings.generation_budget_s,
+            self.reader_steps,
         )
+
+    @property
+    def reader_steps(self) -> ReaderSteps:
+        s = self.settings
+        return ReaderSteps(s.span_first, s.span_check, s.choose_candidates)
 
     def find_release(self, release: str) -> str:
         """A release id from an id or a title search; the best match when several titles match."""

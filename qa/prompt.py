@@ -29,6 +29,51 @@ ANSWER_INSTRUCTION = (
     f'If they do not contain the answer, say "{NOT_FOUND}"'
 )
 
+
+def span_first_instruction(noun: str) -> str:
+    """The answer instruction for a question of a known type: the span first, as the passage writes it.
+
+    A free sentence lets a small model restate the question or drift to a neighbouring fact; starting
+    with the asked span puts the fact in the first words, where the span check (qa.span_check) reads it.
+    """
+    return (
+        f"Answer the question in one sentence using only the passages above. Start with the {noun}, "
+        f'copied exactly as the passage writes it. If they do not contain the answer, say "{NOT_FOUND}"'
+    )
+
+
+# The choice prompt shows each candidate in a window of its sentence this many words wide: enough to say
+# what the value is of ("ordered to pay $1.3 million in restitution"), short enough to keep the prompt at
+# ~40 tokens a candidate.
+CHOICE_CONTEXT_WORDS = 40
+CHOICE_SYSTEM = "You pick the right answer to a question about press releases from numbered candidates."
+
+
+def choice_messages(question: str, candidates: Sequence[tuple[str, str, str]]) -> list[Message]:
+    """`candidates`: (span, its sentence, the release title) each, numbered from 1 in order."""
+    lines = "\n".join(
+        f'{i}. {span} (from "{title}": {_window(sentence, span)})'
+        for i, (span, sentence, title) in enumerate(candidates, 1)
+    )
+    user = (
+        f"Question: {question}\n\nCandidate answers, each with the sentence it comes from:\n{lines}\n\n"
+        "Which candidate answers the question? Reply with its number only."
+    )
+    return [{"role": "system", "content": CHOICE_SYSTEM}, {"role": "user", "content": user}]
+
+
+def _window(sentence: str, span: str) -> str:
+    """The sentence cut to CHOICE_CONTEXT_WORDS words around the span, with "…" where cut."""
+    tokens = sentence.split()
+    if len(tokens) <= CHOICE_CONTEXT_WORDS:
+        return sentence
+    at = sentence.find(span)
+    centre = len(sentence[:at].split()) if at >= 0 else 0
+    first = max(0, min(centre - CHOICE_CONTEXT_WORDS // 2, len(tokens) - CHOICE_CONTEXT_WORDS))
+    last = first + CHOICE_CONTEXT_WORDS
+    return " ".join([*([ELLIPSIS] if first else []), *tokens[first:last], *([ELLIPSIS] if last < len(tokens) else [])])
+
+
 REWRITE_SYSTEM = (
     "Rewrite the user's last question as a complete, standalone question, replacing pronouns and "
     "references with the names they refer to in the conversation. Reply with the question only."
@@ -67,7 +112,7 @@ MIN_EXCERPT_WORDS = 20
 ELLIPSIS = "…"
 
 
-def _terms(text: str) -> set[str]:
+def question_terms(text: str) -> set[str]:
     """Content words cut to five letters, a crude stem ("sentenced" and "sentencing" agree); numbers whole."""
     return {w if w.isdigit() else w[:5] for w in words(text) if w not in PROMPT_STOP_WORDS}
 
@@ -83,8 +128,8 @@ def passage_views(question: str, passages: Sequence[Passage]) -> list[str]:
     sentences = [[p.text[s.start : s.end] for s in split_sentences(p.text)] for p in passages]
     # Rare words weigh more: inverse sentence frequency over everything retrieved, so a name or number
     # from the question outranks the words every passage shares.
-    sentence_terms = [[_terms(s) for s in group] for group in sentences]
-    wanted = _terms(question)
+    sentence_terms = [[question_terms(s) for s in group] for group in sentences]
+    wanted = question_terms(question)
     total = sum(len(group) for group in sentences) or 1
     weight: dict[str, float] = {}
     for term in wanted:
@@ -177,8 +222,11 @@ def with_passage_spellings(question: str, texts: Sequence[str]) -> str:
     return PLAIN_NAME.sub(respell, question)
 
 
-def answer_messages(question: str, passages: Sequence[Passage], trim: bool = True) -> list[Message]:
-    """`trim=False` shows every passage whole (see passage_views)."""
+def answer_messages(
+    question: str, passages: Sequence[Passage], trim: bool = True, instruction: str = ANSWER_INSTRUCTION
+) -> list[Message]:
+    """`trim=False` shows every passage whole (see passage_views); `instruction`: ANSWER_INSTRUCTION, or
+    span_first_instruction for a question of a known type."""
     question = with_passage_spellings(question, [p.text for p in passages])
     texts = passage_views(question, passages) if trim else [p.text for p in passages]
     texts = [with_resolved_days(text, p.date) for p, text in zip(passages, texts, strict=True)]
@@ -186,7 +234,7 @@ def answer_messages(question: str, passages: Sequence[Passage], trim: bool = Tru
         f'Passage {i} from "{p.title}" ({p.date.isoformat() if p.date else "undated"}):\n{text}'
         for i, (p, text) in enumerate(zip(passages, texts, strict=True), 1)
     )
-    user = f"{blocks}\n\n{ANSWER_INSTRUCTION}\n\nQuestion: {question}"
+    user = f"{blocks}\n\n{instruction}\n\nQuestion: {question}"
     return [{"role": "system", "content": ANSWER_SYSTEM}, {"role": "user", "content": user}]
 
 

@@ -57,6 +57,12 @@ class Citation:
         }
 
 
+# "model": the model's own words (checked when the question has a type); "chosen": the model chose it among
+# the candidates after its own answer failed the check; "best supported": the best-supported candidate,
+# when the choice gave no usable number; "refused": the releases do not say.
+READ_METHODS = ("model", "chosen", "best supported", "refused")
+
+
 @dataclass(frozen=True)
 class Answer:
     """An answer or a summary; `to_json()` is its one JSON form (CLI --json, the web API)."""
@@ -67,12 +73,26 @@ class Answer:
     passages: tuple[Passage, ...] = ()  # everything the model was shown, cited or not
     question: str = ""  # the standalone question actually searched (after follow-up rewriting)
     timings: dict[str, float] = field(default_factory=dict)
+    # How the answer was read (qa.reader): the type the question asks for, "" when not typed (summaries);
+    # the method, one of READ_METHODS; the span check's outcome; the candidates offered when one was chosen.
+    answer_type: str = ""
+    method: str = "model"
+    check: str = ""
+    candidates: tuple[str, ...] = ()
+    # The model's own answer before the check, and the best-supported candidate's, when they differ from
+    # this one: for the evaluation's ablation, not shown to users.
+    draft: Answer | None = None
+    fallback: Answer | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "answer": self.text,
             "found": self.found,
             "question": self.question,
+            "answer_type": self.answer_type,
+            "method": self.method,
+            "check": self.check,
+            "candidates": list(self.candidates),
             "citations": [c.to_json() for c in self.citations],
             "retrieved": [
                 {"release_id": p.release_id, "title": p.title, "score": round(p.score, 6)} for p in self.passages

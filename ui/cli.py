@@ -157,6 +157,10 @@ def _print_result(result: Answer, raw: str, as_json: bool) -> None:
     # A refusal is reworded and a missing citation marker added after streaming: show the final text.
     if result.text.strip() != raw.strip():
         typer.echo(f"\n{result.text}")
+    from ui.render import reader_note
+
+    if note := reader_note(result):
+        typer.echo(f"({note} Candidates: {'; '.join(result.candidates)})")
     typer.echo("")
     _print_citations(result)
 
@@ -212,9 +216,7 @@ def summarize(
     if (release is None) == (query is None):
         raise fail("give exactly one of --release ID and --query TEXT")
     filters = _filters(since, until)
-    settings = _settings(
-        index=index, model=model, runtime=runtime, summary_length=length, max_releases=max_releases
-    )
+    settings = _settings(index=index, model=model, runtime=runtime, summary_length=length, max_releases=max_releases)
     engine = _engine(settings)
     _announce(engine)
     try:

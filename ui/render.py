@@ -17,7 +17,7 @@ from datetime import date, datetime
 from embeddings.index import IndexStats
 from embeddings.text.markers import ESCAPED_MARKER
 from embeddings.types import Release
-from qa.types import Citation, Passage
+from qa.types import Answer, Citation, Passage
 from ui.turns import Turn
 
 # Markdown constructs that could turn untrusted text into a link or a remote image.
@@ -76,6 +76,8 @@ def turn_message(turn: Turn, number: int) -> str:
     if turn.kind == "error":
         return f"⚠ {escape_markdown(a.text)}"
     body = link_citations(escape_markdown(a.text), number, [c.n for c in a.citations])
+    if turn.kind == "ask" and (note := reader_note(a)):
+        body += f'\n\n<span class="pq-reader">{html.escape(note)}</span>'
     if turn.kind in ("release", "topic") and not turn.stopped and looks_cut(a.text):
         body += " *[…cut at the length limit]*"
     if turn.kind == "release" and a.citations:
@@ -84,6 +86,21 @@ def turn_message(turn: Turn, number: int) -> str:
     if turn.stopped:
         body += "\n\n*Stopped.*"
     return body
+
+
+def reader_note(answer: Answer) -> str:
+    """How the answer was read, when not simply the model's own checked words: it was chosen among the
+    candidates the passages hold, because the model's answer did not match them."""
+    if answer.method not in ("chosen", "best supported") or not answer.candidates:
+        return ""
+    why = (
+        "the model's own answer was not in the passages"
+        if answer.check == "not in the passages"
+        else ("the model did not answer" if answer.check == "refused" else "the model's own answer did not state one")
+    )
+    how = "chosen by the model" if answer.method == "chosen" else "the best supported"
+    count = len(answer.candidates)
+    return f"Answer {how} among {count} candidate{'s' * (count != 1)} found in the passages: {why}."
 
 
 def looks_cut(text: str) -> bool:

@@ -1,0 +1,137 @@
+"""From the model's own answer to the answer shown: checked against the passages, re-cited, or replaced by
+a candidate the model chooses.
+
+A small model chooses among a few candidates far more reliably than it writes an answer freely. So for a
+question of a known type (qa.question_types):
+1. the model answers with the asked span first (qa.prompt.span_first_instruction);
+2. the span check (qa.span_check) looks for the answer's key span in the passages; when one holds it,
+   the answer stands and cites that passage, at the sentence that states it;
+3. when the check fails, or the model refused, the candidates of the asked type in the passages
+   (qa.candidates) are offered to the model to choose from, with their sentences; a reply that names
+   no candidate gives the best-supported one.
+The answer is refused only when the passages hold no candidate of the type (or, before any of this, when
+the name check finds the question's subject absent: qa.grounding). Free-text questions keep the model's
+answer as it is.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from embeddings.text.markers import MARKER
+from qa.candidates import MAX_CANDIDATES, Candidate, find_candidates
+from qa.draft import build_answer, not_found_text
+from qa.prompt import ANSWER_INSTRUCTION, Message, choice_messages, span_first_instruction
+from qa.question_types import TYPE_NOUNS, AnswerType
+from qa.span_check import SpanCheck, check_answer
+from qa.types import Answer, Citation, Passage
+
+# A reply to the choice prompt is a number; a few tokens leave room for "Candidate 3".
+CHOICE_TOKENS = 6
+
+Complete = Callable[[list[Message], int], str]
+
+
+@dataclass(frozen=True)
+class ReaderSteps:
+    """Which steps run; each can be turned off to measure what it adds (README, the ablation)."""
+
+    span_first: bool = True
+    span_check: bool = True
+    choose: bool = True  # off: a failed check gives the best-supported candidate without asking the model
+
+
+def instruction_for(kind: AnswerType, steps: ReaderSteps) -> str:
+    return span_first_instruction(TYPE_NOUNS[kind]) if steps.span_first and kind != "text" else ANSWER_INSTRUCTION
+
+
+def read_answer(
+    question: str,
+    kind: AnswerType,
+    raw: str,
+    passages: Sequence[Passage],
+    timings: dict[str, float],
+    steps: ReaderSteps,
+    complete: Complete | None,
+) -> Answer:
+    """The answer shown for the model's words `raw`; `complete` asks the model to choose a candidate."""
+    draft = build_answer(question, raw, passages, timings)
+    draft = replace(draft, answer_type=kind, method="model" if draft.found else "refused")
+    if kind == "text" or not steps.span_check:
+        return replace(draft, check="not checked")
+    t0 = time.perf_counter()
+    check = check_answer(kind, question, draft.text, passages, [c.n for c in draft.citations]) if draft.found else None
+    if check is not None and check.passed:
+        timings["check"] = time.perf_counter() - t0
+        return _recited(draft, check, passages)
+    reason = check.reason if check is not None else "refused"
+    candidates = find_candidates(kind, question, passages)[:MAX_CANDIDATES]
+    timings["check"] = time.perf_counter() - t0
+    if not candidates:
+        if check is not None and check.claimed:  # a value no passage states: made up or misread
+            return Answer(not_found_text(question), False, (), tuple(passages), question, timings, kind, "refused",
+                          reason, (), draft)  # fmt: skip
+        return replace(draft, check=reason)  # nothing in the passages to check it against
+    offered = tuple(c.text for c in candidates)
+    fallback = replace(_from_candidate(question, candidates[0], passages, timings, "best supported"), check=reason)
+    if not steps.choose or complete is None:
+        return replace(fallback, candidates=offered, draft=draft)
+    t0 = time.perf_counter()
+    reply = complete(_choice_prompt(question, candidates, passages), CHOICE_TOKENS)
+    timings["choose"] = time.perf_counter() - t0
+    picked = _picked(reply, len(candidates))
+    if picked is None:
+        return replace(fallback, candidates=offered, draft=draft, fallback=fallback)
+    chosen = _from_candidate(question, candidates[picked], passages, timings, "chosen")
+    return replace(chosen, check=reason, candidates=offered, draft=draft, fallback=fallback)
+
+
+def _choice_prompt(question: str, candidates: Sequence[Candidate], passages: Sequence[Passage]) -> list[Message]:
+    shown = []
+    for c in candidates:
+        p = passages[c.passage]
+        shown.append((c.text, p.text[c.sentence_start : c.sentence_end], p.title))
+    return choice_messages(question, shown)
+
+
+def _picked(reply: str, count: int) -> int | None:
+    """The 0-based candidate a reply names ("3", "3.", "Candidate 3"); None when it names none."""
+    m = re.search(r"\d+", reply)
+    return int(m.group(0)) - 1 if m and 1 <= int(m.group(0)) <= count else None
+
+
+def _from_candidate(
+    question: str, c: Candidate, passages: Sequence[Passage], timings: dict[str, float], method: str
+) -> Answer:
+    p = passages[c.passage]
+    n = c.passage + 1
+    citation = Citation(n, p, p.start + c.sentence_start, p.start + c.sentence_end)
+    text = f"{c.text} [{n}]"
+    return Answer(text, True, (citation,), tuple(passages), question, timings, c.span.kind, method)
+
+
+def _recited(draft: Answer, check: SpanCheck, passages: Sequence[Passage]) -> Answer:
+    """The draft citing the passage that holds its key span, at the sentence that states it."""
+    assert check.passage is not None
+    p = passages[check.passage]
+    n = check.passage + 1
+    sentence = _sentence_around(p.text, check.start, check.end)
+    citation = Citation(n, p, p.start + sentence[0], p.start + sentence[1])
+    others = tuple(c for c in draft.citations if c.n != n)
+    text = draft.text
+    if all(c.n != n for c in draft.citations):
+        text = f"{MARKER.sub('', text).strip()} [{n}]"
+        others = ()
+    return replace(draft, text=text, citations=(citation, *others), check="passed")
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    from embeddings.text.sentences import split_sentences
+
+    for s in split_sentences(text):
+        if s.start <= start < s.end:
+            return s.start, max(s.end, min(end, len(text)))
+    return start, end

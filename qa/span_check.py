@@ -1,0 +1,97 @@
+"""Whether the model's answer takes its key fact from a passage: the span check.
+
+The key spans of an answer are the spans of the asked type it states (qa.spans) that the question does
+not already state: "Stacey was sentenced to 66 months" claims "66 months" for a "how long" question. The
+check passes when one of them occurs in a passage shown to the model, by key, so "$1.3 million" in the
+answer matches "$1,300,000" in the text; the passage that holds it is the one to cite. It fails when the
+answer states no span of the type (it restated the question or answered a neighbouring fact of another
+type), or states only spans no passage holds (copied from the wrong place or made up).
+
+Names compare by their words: the answer's "Judge Wake" is held by a passage naming "Neil V. Wake". A
+charge compares by its content words, most of which must occur in one sentence of a passage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from embeddings.text.sentences import split_sentences
+from qa.candidates import question_keys, restates_question
+from qa.question_types import AnswerType
+from qa.spans import TypedSpan, find_spans, fold, name_words
+from qa.types import Passage
+
+NAME_KINDS: tuple[AnswerType, ...] = ("person", "organisation", "place")
+# A charge is "held" by a sentence that has this share of its content words: the model shortens ("to
+# violate the FCPA" for "to violate the Foreign Corrupt Practices Act") but keeps most.
+CHARGE_OVERLAP = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class SpanCheck:
+    claimed: tuple[TypedSpan, ...]  # the answer's key spans, offsets into the answer
+    passage: int | None = None  # index of the passage holding the first held span; None: the check failed
+    start: int = 0  # the held span, as offsets into that passage's text
+    end: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.passage is not None
+
+    @property
+    def reason(self) -> str:
+        if self.passed:
+            return "passed"
+        return "not in the passages" if self.claimed else "no span of the asked type"
+
+
+def claimed_spans(kind: AnswerType, question: str, answer: str) -> list[TypedSpan]:
+    """The spans of `kind` in `answer` that the question does not already state. For names, any name the
+    answer gives (a person's name may read as a place to the rules, "Isla de Margarita" as a person)."""
+    kinds = NAME_KINDS if kind in NAME_KINDS else (kind,)
+    asked = set().union(*(question_keys(k, question) for k in kinds))
+    spans = [s for k in kinds for s in find_spans(k, answer)]
+    return sorted((s for s in spans if not restates_question(s, asked)), key=lambda s: s.start)
+
+
+def check_answer(
+    kind: AnswerType, question: str, answer: str, passages: Sequence[Passage], cited: Sequence[int] = ()
+) -> SpanCheck:
+    """Finds the answer's key spans in `passages`, trying the cited ones (1-based markers) first."""
+    claimed = tuple(claimed_spans(kind, question, answer))
+    order = [n - 1 for n in cited if 1 <= n <= len(passages)]
+    order += [i for i in range(len(passages)) if i not in order]
+    for span in claimed:
+        for i in order:
+            found = _held(span, passages[i])
+            if found is not None:
+                return SpanCheck(claimed, i, *found)
+    return SpanCheck(claimed)
+
+
+def _held(span: TypedSpan, passage: Passage) -> tuple[int, int] | None:
+    """Where `passage` states what `span` does, as offsets into its text; None when it does not."""
+    text = passage.text
+    if span.kind in NAME_KINDS:
+        wanted = name_words(span.text)
+        if not wanted:
+            return None
+        for k in NAME_KINDS:
+            for s in find_spans(k, text, passage.date):
+                have = set(s.key.split())
+                if all(w in have for w in wanted):
+                    return s.start, s.end
+        return None
+    if span.kind == "charge":
+        wanted = set(span.key.split())
+        for s in split_sentences(text):
+            have = set(re.findall(r"[a-z]+", fold(text[s.start : s.end])))
+            if wanted and len(wanted & have) >= CHARGE_OVERLAP * len(wanted):
+                return s.start, s.end
+        return None
+    for s in find_spans(span.kind, text, passage.date):
+        if s.key == span.key:
+            return s.start, s.end
+    return None
