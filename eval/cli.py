@@ -109,6 +109,45 @@ def qa(
     finish(run, summarize("qa", done.records, config, timing(done, started), git=git, machine=done.machine), done)
 
 
+@run_command(eval_app, "followups")
+def followups(run: RunArgs, retrieval: RetrievalOpt = "hybrid") -> None:
+    """Ask each gold conversation turn by turn (the product's answers as history), and each follow-up once
+    more in its standalone wording; compare the groups (first turn, follow-up, follow-up asked alone)."""
+    from embeddings.settings import get_settings
+    from eval.aggregate import summarize
+    from eval.gold import read_conversations, select
+    from eval.provenance import git_state
+    from eval.run_followups import run_followups
+    from eval.run_qa import QAOptions
+    from qa.choice import choose
+
+    conversations = select(read_gold(read_conversations, run), run.sample, run.seed, run.limit)
+    settings = get_settings()
+    choice = choose(run.model or settings.model, settings.runtime, settings.quantize)
+    options = QAOptions(model=choice.model, top_k=settings.top_k, max_new_tokens=settings.max_new_tokens)
+    started = time.perf_counter()
+    git = git_state()
+    done = execute(
+        run,
+        retrieval,
+        (),
+        choice.model,
+        settings.threads,
+        lambda engine, writer: run_followups(engine, conversations, options, writer, progress=not run.quiet),
+    )
+    config = {
+        **where(run, done, False),
+        "model": choice.model,
+        "runtime": choice.describe(settings.threads),
+        "retrieval": retrieval,
+        "top_k": settings.top_k,
+        "max_new_tokens": settings.max_new_tokens,
+        "conversations": len(conversations),
+        **selection(run, done),
+    }
+    finish(run, summarize("qa", done.records, config, timing(done, started), git=git, machine=done.machine), done)
+
+
 @run_command(eval_app, "summaries")
 def summaries(
     run: RunArgs, length: Annotated[str, typer.Option("--length", help="short, bullets or detailed.")] = "short"

@@ -152,6 +152,33 @@ def _question(path: Path, n: int, r: dict[str, Any]) -> GoldQuestion:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class GoldConversation:
+    """Questions asked one after another in one chat: turn 1 stands alone, later turns lean on it ("And how
+    long was he sentenced to?"); `standalone` holds each turn rewritten to stand alone, asked separately
+    to compare."""
+
+    id: str
+    turns: tuple[GoldQuestion, ...]
+    standalone: tuple[str, ...]
+
+
+def read_conversations(path: Path) -> tuple[GoldConversation, ...]:
+    """A follow-up gold file (eval/gold/followups.dev.jsonl): one conversation a line, {"id", "turns": [{
+    "question", "standalone", "answers", "release_id", "type"}, ...]}."""
+    path = Path(path)
+    conversations = []
+    for n, r in _jsonl(path):
+        turns = r.get("turns")
+        if not isinstance(turns, list) or not turns or not all(isinstance(t, dict) for t in turns):
+            raise GoldFormatError(f"{path}:{n}: needs a 'turns' list of question objects (a conversation file)")
+        cid = str(r.get("id") or f"{path.stem}-{n}")
+        questions = tuple(_question(path, n, {**t, "id": f"{cid}-t{i}"}) for i, t in enumerate(turns, 1))
+        alone = tuple(str(t.get("standalone") or t["question"]) for t in turns)
+        conversations.append(GoldConversation(cid, questions, alone))
+    return tuple(conversations)
+
+
 def _title_from_url(url: str) -> str:
     """SQuADShifts titles are article URLs: their slug is the headline."""
     slug = url.rstrip("/").rsplit("/", 1)[-1]

@@ -54,19 +54,29 @@ def _asked(item: GoldQuestion) -> QAResult:
     )
 
 
-def evaluate_question(engine: Any, item: GoldQuestion, options: QAOptions) -> QAResult:
+def evaluate_question(
+    engine: Any, item: GoldQuestion, options: QAOptions, history: Sequence[tuple[str, str]] = ()
+) -> QAResult:
+    """`history`: the conversation before the question, (question, answer) pairs; the retrieval metrics are
+    then those of the question as rewritten to stand alone, the one the product searched."""
     if options.retrieval_only:
         return _evaluate_retrieval(engine, item, options)
     try:
         t0 = time.perf_counter()
-        stream = engine.ask(item.question, k=options.top_k, model=options.model, max_new_tokens=options.max_new_tokens)
+        stream = engine.ask(
+            item.question,
+            history=history,
+            k=options.top_k,
+            model=options.model,
+            max_new_tokens=options.max_new_tokens,
+        )
         first_piece: float | None = None
         for _ in stream:
             if first_piece is None:
                 first_piece = time.perf_counter() - t0
         total = time.perf_counter() - t0
         answer = stream.answer
-        retrieved = engine.retriever.search(item.question, max(RETRIEVAL_DEPTH, options.top_k)).passages
+        retrieved = engine.retriever.search(stream.question, max(RETRIEVAL_DEPTH, options.top_k)).passages
     except Exception as exc:  # one broken question must not end a long run; it counts as a failure
         failed = dict(found=False, correct=False, ok=False, exact_match=0.0, f1=0.0, cites_gold=False)
         return replace(_asked(item), **failed, error=f"{type(exc).__name__}: {exc}")
@@ -89,6 +99,7 @@ def evaluate_question(engine: Any, item: GoldQuestion, options: QAOptions) -> QA
         check=answer.check or None,
         candidates=answer.candidates,
         stages={name: _stage(a) for name, a in (("draft", answer.draft), ("fallback", answer.fallback)) if a},
+        extra={"searched": stream.question} if history else {},
     )
     return score_question(record)
 

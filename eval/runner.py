@@ -16,7 +16,7 @@ Result = TypeVar("Result", bound=ItemResult)
 
 def run_items(
     items: Sequence[Item],
-    evaluate: Callable[[Item], Result],
+    evaluate: Callable[[Item], Result | list[Result]],
     writer: ResultsWriter,
     running: Callable[[Sequence[Result]], str],
     desc: str,
@@ -26,14 +26,16 @@ def run_items(
     """Evaluates every item, writing each record as it finishes; Ctrl-C ends the run with what is done.
 
     Returns the records and whether the run was interrupted. `running` gives the progress bar's scores.
+    An item may give several records (a conversation gives one a turn).
     """
     records: list[Result] = []
     bar = tqdm(items, desc=desc, unit=unit, disable=not progress, dynamic_ncols=True)
     try:
         for item in bar:
-            record = evaluate(item)
-            writer.write(record)
-            records.append(record)
+            result = evaluate(item)
+            for record in result if isinstance(result, list) else [result]:
+                writer.write(record)
+                records.append(record)
             bar.set_postfix_str(running(records))
     except KeyboardInterrupt:
         return records, True

@@ -73,6 +73,7 @@ def find_candidates(kind: AnswerType, question: str, passages: Sequence[Passage]
         df = sum(term in t for group in terms for t in group)
         weight[term] = math.log(1 + total / df) if df else 0.0
     best: dict[str, Candidate] = {}
+    kept_headline: dict[str, bool] = {}
     for n, passage in enumerate(passages):
         for span in find_spans(kind, passage.text, passage.date):
             if restates_question(span, asked):
@@ -85,7 +86,11 @@ def find_candidates(kind: AnswerType, question: str, passages: Sequence[Passage]
             near = question_terms(passage.text[span.start : span.end + NEAR_CHARS])
             overlap += sum(weight[t] for t in wanted & near)
             support = overlap + RANK_WEIGHT * (1 - n / len(passages)) * max(weight.values(), default=1.0)
+            headline = passage.text[a:b].strip() == passage.title.strip()
             candidate = Candidate(span, n, a, b, support)
-            if span.key not in best or support > best[span.key].support:
+            kept = best.get(span.key)
+            # The headline repeats a value the body states: keep the body's sentence, which says what it is.
+            if kept is None or (kept_headline.get(span.key, False), support) > (headline, kept.support):
                 best[span.key] = candidate
+                kept_headline[span.key] = headline
     return sorted(best.values(), key=lambda c: (-c.support, c.passage, c.span.start))

@@ -125,7 +125,7 @@ def _recited(draft: Answer, check: SpanCheck, passages: Sequence[Passage]) -> An
     if all(c.n != n for c in draft.citations):
         text = f"{MARKER.sub('', text).strip()} [{n}]"
         others = ()
-    return replace(draft, text=text, citations=(citation, *others), check="passed")
+    return replace(draft, text=text, citations=(citation, *others), check="passed", draft=draft)
 
 
 def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from embeddings.text.sentences import split_sentences
 from qa.candidates import question_keys, restates_question
+from qa.prompt import question_terms
 from qa.question_types import AnswerType
 from qa.spans import TypedSpan, find_spans, fold, name_words
 from qa.types import Passage
@@ -63,35 +64,44 @@ def check_answer(
     claimed = tuple(claimed_spans(kind, question, answer))
     order = [n - 1 for n in cited if 1 <= n <= len(passages)]
     order += [i for i in range(len(passages)) if i not in order]
+    terms = question_terms(question)
     for span in claimed:
         for i in order:
             found = _held(span, passages[i])
-            if found is not None:
-                return SpanCheck(claimed, i, *found)
+            if found:
+                return SpanCheck(claimed, i, *_best_place(found, passages[i], terms))
     return SpanCheck(claimed)
 
 
-def _held(span: TypedSpan, passage: Passage) -> tuple[int, int] | None:
-    """Where `passage` states what `span` does, as offsets into its text; None when it does not."""
+def _best_place(places: list[tuple[int, int]], passage: Passage, terms: set[str]) -> tuple[int, int]:
+    """Of the places a passage states the span, the one whose sentence shares most of the question, and
+    not the headline: it repeats the facts, the sentence that states them is the evidence."""
+    text, title = passage.text, passage.title.strip()
+
+    def score(place: tuple[int, int]) -> tuple[bool, int]:
+        sentence = next((text[s.start : s.end] for s in split_sentences(text) if s.start <= place[0] < s.end), "")
+        return sentence.strip() != title, len(terms & question_terms(sentence))
+
+    return max(places, key=score)
+
+
+def _held(span: TypedSpan, passage: Passage) -> list[tuple[int, int]]:
+    """Where `passage` states what `span` does, as offsets into its text; [] when it does not."""
     text = passage.text
     if span.kind in NAME_KINDS:
         wanted = name_words(span.text)
-        if not wanted:
-            return None
-        for k in NAME_KINDS:
-            for s in find_spans(k, text, passage.date):
-                have = set(s.key.split())
-                if all(w in have for w in wanted):
-                    return s.start, s.end
-        return None
+        return [
+            (s.start, s.end)
+            for k in NAME_KINDS
+            for s in find_spans(k, text, passage.date)
+            if wanted and all(w in s.key.split() for w in wanted)
+        ]
     if span.kind == "charge":
         wanted = set(span.key.split())
-        for s in split_sentences(text):
-            have = set(re.findall(r"[a-z]+", fold(text[s.start : s.end])))
-            if wanted and len(wanted & have) >= CHARGE_OVERLAP * len(wanted):
-                return s.start, s.end
-        return None
-    for s in find_spans(span.kind, text, passage.date):
-        if s.key == span.key:
-            return s.start, s.end
-    return None
+        return [
+            (s.start, s.end)
+            for s in split_sentences(text)
+            if wanted
+            and len(wanted & set(re.findall(r"[a-z]+", fold(text[s.start : s.end])))) >= CHARGE_OVERLAP * len(wanted)
+        ]
+    return [(s.start, s.end) for s in find_spans(span.kind, text, passage.date) if s.key == span.key]

@@ -7,7 +7,9 @@ import re
 import pytest
 
 from qa.answer import build_answer, is_refusal
+from qa.candidates import find_candidates
 from qa.engine import QuestionError
+from qa.reader import ReaderSteps, read_answer
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +32,25 @@ def test_answer_streams_and_cites_the_right_release(engine) -> None:
         assert c.passage.start <= c.quote_start < c.quote_end <= c.passage.end
     quote = release.text[answer.citations[0].quote_start : answer.citations[0].quote_end]
     assert "4.8 million" in quote
+
+
+def test_an_answer_without_the_asked_span_is_replaced_by_the_candidate_the_model_chooses(engine) -> None:
+    question = "How much will the Millbrook Bridge repair cost?"
+    passages = engine.retriever.search(question, 6).passages
+    generator = engine.generator()
+    amounts = [c.text for c in find_candidates("amount", question, passages)]
+    assert len(amounts) > 1, "the choice needs more than one amount to choose from"
+
+    def complete(messages, n):
+        return generator.complete(messages, max_new_tokens=n)
+
+    draft = "The Millbrook Bridge repair was approved by the council."  # no amount: the check fails
+    answer = read_answer(question, "amount", draft, passages, {}, ReaderSteps(), complete)
+    assert answer.method == "chosen" and answer.check == "no span of the asked type"
+    assert "4.8 million" in answer.text and answer.candidates[: len(amounts)] == tuple(amounts[:8])
+    assert answer.citations[0].passage.release_id == "riverton_bridge_repair"
+    assert "4.8 million" in answer.citations[0].quote
+    assert answer.to_json()["method"] == "chosen"
 
 
 def test_question_the_releases_do_not_answer_is_refused(engine) -> None:

@@ -138,8 +138,8 @@ def test_span_check_finds_the_answer_and_the_passage_that_holds_it() -> None:
     assert judge.passed and judge.passage == 0
 
 
-def _read(question: str, raw: str, passages: list[Passage], steps: ReaderSteps = ReaderSteps()):
-    return read_answer(question, answer_type(question), raw, passages, {}, steps, None)
+def _read(question: str, raw: str, passages: list[Passage], steps: ReaderSteps | None = None):
+    return read_answer(question, answer_type(question), raw, passages, {}, steps or ReaderSteps(), None)
 
 
 def test_a_checked_answer_cites_the_passage_that_holds_its_span() -> None:

@@ -85,6 +85,17 @@ def test_final_answer_message_is_inert_and_cited() -> None:
     assert '<a class="pq-cite" href="#src-1-1">[1]</a>' in out
 
 
+def test_an_answer_chosen_among_candidates_says_so() -> None:
+    c = Citation(1, passage("x"), 0, 1)
+    chosen = Answer("$4.8 million [1]", True, (c,), method="chosen", check="not in the passages",
+                    candidates=("$4.8 million", "$3.2 million", f"{XSS}"))  # fmt: skip
+    out = render.turn_message(Turn("ask", "q", chosen), 1)
+    assert_inert(out)
+    assert "chosen by the model among 3 candidates" in out and "was not in the passages" in out
+    own = Answer("It costs $4.8 million [1]", True, (c,), method="model", check="passed")
+    assert "candidate" not in render.turn_message(Turn("ask", "q", own), 1)
+
+
 def test_an_answer_cut_by_the_token_limit_says_so() -> None:
     assert render.looks_cut("Night buses return. The service will run from")
     assert render.looks_cut("It costs $2 [1]")
