@@ -75,7 +75,8 @@ HEAD_NOUNS: dict[AnswerType, frozenset[str]] = {
         """organization organisation organizations organisations agency agencies company companies firm firms
         group groups network bank banks corporation business businesses department office bureau unit units
         division court government ministry party gang cartel clinic hospital charity foundation school
-        university website websites subsidiary subsidiaries contractor manufacturer insurer partnership
+        university website websites team teams newspaper subsidiary subsidiaries contractor manufacturer insurer
+        partnership
         entity entities"""
     ),
 }
@@ -85,6 +86,8 @@ _PHRASE_END = _words(
     """was were is are did does do has have had will would can could should must may might of in at for to from
     that who whom whose which with by on against over under after before during since about as"""
 )
+# "Who is William Schubert?" asks what he is, not for a name.
+_DESCRIBE = re.compile(r"[Ww]ho (?:is|was|are|were) (?:[A-Z][\w.'’-]*\s?)+\?*\s*$")
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|how)\b", re.IGNORECASE)
 _TIME_UNIT = re.compile(r"(?:years?|months?|weeks?|days?|hours?|minutes?|decades?)$")
 
@@ -102,7 +105,7 @@ def answer_type(question: str) -> AnswerType:
     if wh == "where":
         return "place"
     if wh in ("who", "whom", "whose"):
-        return "person"
+        return "text" if _DESCRIBE.match(question[match.start() :]) else "person"
     if wh == "how":
         return _how_type(rest)
     return _head_noun_type(rest)
@@ -113,8 +116,12 @@ def _how_type(rest: list[str]) -> AnswerType:
     if first == "long":
         return "duration"
     if first == "much":
-        nxt = " ".join(rest[1:3])
-        return "duration" if re.match(r"(?:prison |jail )?time\b", nxt) else "amount"
+        nxt = rest[1:5]
+        if re.match(r"(?:prison |jail )?time\b", " ".join(nxt)):
+            return "duration"
+        if not nxt or nxt[0] in _PHRASE_END or any(w in HEAD_NOUNS["amount"] for w in nxt):
+            return "amount"  # "how much did he pay", "how much gross income"
+        return "count"  # "how much opium": a quantity, not money
     if first == "many":
         noun = rest[1] if len(rest) > 1 else ""
         if _TIME_UNIT.match(noun):
