@@ -26,8 +26,10 @@ MAX_CANDIDATES = 8
 # The passage rank's share of support: enough to order candidates from sentences that match the question
 # equally well, too little to outrank a better-matching sentence.
 RANK_WEIGHT = 0.3
-# How far after a span its own words reach ("$76,700 in restitution to his victims").
-NEAR_CHARS = 30
+# How far around a span its own words reach: the verb before it, the noun phrase after it ("to pay $76,700
+# in restitution to his", "two counts of laundering of monetary").
+NEAR_BEFORE = 12
+NEAR_AFTER = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +83,9 @@ def find_candidates(kind: AnswerType, question: str, passages: Sequence[Passage]
             i = next((i for i, (a, b) in enumerate(sentences[n]) if a <= span.start < b), None)
             a, b = sentences[n][i] if i is not None else (0, len(passage.text))
             overlap = sum(weight[t] for t in wanted & terms[n][i]) if i is not None else 0.0
-            # The words right after the span say what it counts or costs ("two counts of laundering",
-            # "$76,700 in restitution"): the question's words there count again.
-            near = question_terms(passage.text[span.start : span.end + NEAR_CHARS])
+            # The words around the span say what it counts or costs ("two counts of laundering", "ordered
+            # to pay $76,700 in restitution"): the question's words there count again.
+            near = question_terms(passage.text[max(0, span.start - NEAR_BEFORE) : span.end + NEAR_AFTER])
             overlap += sum(weight[t] for t in wanted & near)
             support = overlap + RANK_WEIGHT * (1 - n / len(passages)) * max(weight.values(), default=1.0)
             headline = passage.text[a:b].strip() == passage.title.strip()

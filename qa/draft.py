@@ -41,6 +41,10 @@ def build_answer(question: str, raw: str, passages: Sequence[Passage], timings: 
     cited = _cited_numbers(text, len(passages))
     if not _content_words(MARKER.sub("", text)):
         return Answer(not_found_text(question), False, (), tuple(passages), question, timings)
+    if not cited and (named := _named_passages(text, len(passages))):
+        # "According to Passage 3, ...": the prompt numbers passages in words, and the model cites them so.
+        cited = named
+        text = f"{text} [{', '.join(map(str, named))}]"
     if not cited:
         # The model answered without markers: attribute the answer to the passage that supports it best.
         best = _best_supporting(text, passages)
@@ -51,6 +55,13 @@ def build_answer(question: str, raw: str, passages: Sequence[Passage], timings: 
     text = _drop_invalid_markers(text, len(passages))
     citations = tuple(_citation(n, passages[n - 1], question, text) for n in cited)
     return Answer(text, True, citations, tuple(passages), question, timings)
+
+
+_PASSAGE_NAMED = re.compile(r"\bPassages? (\d+)")
+
+
+def _named_passages(text: str, count: int) -> list[int]:
+    return list(dict.fromkeys(n for n in map(int, _PASSAGE_NAMED.findall(text)) if 1 <= n <= count))
 
 
 def _cited_numbers(text: str, count: int) -> list[int]:

@@ -81,6 +81,11 @@ HEAD_NOUNS: dict[AnswerType, frozenset[str]] = {
     ),
 }
 
+# What "how much" asks a quantity of, not money: drugs and materials that releases weigh.
+_QUANTITY_NOUNS = _words(
+    """opium heroin cocaine marijuana hashish methamphetamine meth fentanyl drugs narcotics explosives
+    explosive ammonium nitrate weight land water oil gas fuel waste ivory gold silver"""
+)
 # Words that end a "what"/"which" phrase: auxiliaries, prepositions, relatives.
 _PHRASE_END = _words(
     """was were is are did does do has have had will would can could should must may might of in at for to from
@@ -119,9 +124,9 @@ def _how_type(rest: list[str]) -> AnswerType:
         nxt = rest[1:5]
         if re.match(r"(?:prison |jail )?time\b", " ".join(nxt)):
             return "duration"
-        if not nxt or nxt[0] in _PHRASE_END or any(w in HEAD_NOUNS["amount"] for w in nxt):
-            return "amount"  # "how much did he pay", "how much gross income"
-        return "count"  # "how much opium": a quantity, not money
+        if any(w in _QUANTITY_NOUNS for w in nxt[:2]):
+            return "count"  # "how much opium": a quantity, not money
+        return "amount"  # "how much did he pay", "how much fraudulent Medicare billing"
     if first == "many":
         noun = rest[1] if len(rest) > 1 else ""
         if _TIME_UNIT.match(noun):

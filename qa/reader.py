@@ -3,12 +3,14 @@ a candidate the model chooses.
 
 A small model chooses among a few candidates far more reliably than it writes an answer freely. So for a
 question of a known type (qa.question_types):
-1. the model answers with the asked span first (qa.prompt.span_first_instruction);
+1. the model answers the question from the passages (asking it to start with the asked span,
+   qa.prompt.span_first_instruction, is a setting, off: it made the 1.5B refuse a third of them);
 2. the span check (qa.span_check) looks for the answer's key span in the passages; when one holds it,
    the answer stands and cites that passage, at the sentence that states it;
 3. when the check fails, or the model refused, the candidates of the asked type in the passages
-   (qa.candidates) are offered to the model to choose from, with their sentences; a reply that names
-   no candidate gives the best-supported one.
+   (qa.candidates) are offered to the model to choose from: it answers again from only the sentences
+   that hold them, and its reply counts when it gives one of the candidates (matched as the span check
+   matches); a reply that gives none yields the best-supported candidate.
 The answer is refused only when the passages hold no candidate of the type (or, before any of this, when
 the name check finds the question's subject absent: qa.grounding). Free-text questions keep the model's
 answer as it is.
@@ -16,7 +18,6 @@ answer as it is.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -26,11 +27,12 @@ from qa.candidates import MAX_CANDIDATES, Candidate, find_candidates
 from qa.draft import build_answer, not_found_text
 from qa.prompt import ANSWER_INSTRUCTION, Message, choice_messages, span_first_instruction
 from qa.question_types import TYPE_NOUNS, AnswerType
-from qa.span_check import SpanCheck, check_answer
+from qa.span_check import CHARGE_OVERLAP, NAME_KINDS, SpanCheck, check_answer, claimed_spans
+from qa.spans import TypedSpan, name_words
 from qa.types import Answer, Citation, Passage
 
-# A reply to the choice prompt is a number; a few tokens leave room for "Candidate 3".
-CHOICE_TOKENS = 6
+# A reply to the choice prompt is a short answer: "16 months", "Livonia, Michigan".
+CHOICE_TOKENS = 24
 
 Complete = Callable[[list[Message], int], str]
 
@@ -39,7 +41,7 @@ Complete = Callable[[list[Message], int], str]
 class ReaderSteps:
     """Which steps run; each can be turned off to measure what it adds (README, the ablation)."""
 
-    span_first: bool = True
+    span_first: bool = False  # see Settings.span_first: it made the 1.5B refuse a third of the questions
     span_check: bool = True
     choose: bool = True  # off: a failed check gives the best-supported candidate without asking the model
 
@@ -82,25 +84,41 @@ def read_answer(
     t0 = time.perf_counter()
     reply = complete(_choice_prompt(question, candidates, passages), CHOICE_TOKENS)
     timings["choose"] = time.perf_counter() - t0
-    picked = _picked(reply, len(candidates))
+    picked = _picked(kind, question, reply, candidates)
     if picked is None:
         return replace(fallback, candidates=offered, draft=draft, fallback=fallback)
-    chosen = _from_candidate(question, candidates[picked], passages, timings, "chosen")
+    chosen = _from_candidate(question, picked, passages, timings, "chosen")
     return replace(chosen, check=reason, candidates=offered, draft=draft, fallback=fallback)
 
 
 def _choice_prompt(question: str, candidates: Sequence[Candidate], passages: Sequence[Passage]) -> list[Message]:
-    shown = []
+    """The candidates' sentences, each once, best supported first."""
+    shown: dict[str, str] = {}
     for c in candidates:
-        p = passages[c.passage]
-        shown.append((c.text, p.text[c.sentence_start : c.sentence_end], p.title))
-    return choice_messages(question, shown)
+        sentence = passages[c.passage].text[c.sentence_start : c.sentence_end]
+        shown.setdefault(" ".join(sentence.split()), c.text)
+    return choice_messages(question, list(shown.items()))
 
 
-def _picked(reply: str, count: int) -> int | None:
-    """The 0-based candidate a reply names ("3", "3.", "Candidate 3"); None when it names none."""
-    m = re.search(r"\d+", reply)
-    return int(m.group(0)) - 1 if m and 1 <= int(m.group(0)) <= count else None
+def _picked(kind: AnswerType, question: str, reply: str, candidates: Sequence[Candidate]) -> Candidate | None:
+    """The candidate the reply gives, by the span check's rule (its key span, matched by value or name
+    words); the best supported of them when it matches several; None when it matches none."""
+    claimed = claimed_spans(kind, question, reply)
+    for span in claimed:
+        for c in candidates:
+            if _same(span, c.span):
+                return c
+    return None
+
+
+def _same(claimed: TypedSpan, candidate: TypedSpan) -> bool:
+    if claimed.kind in NAME_KINDS or candidate.kind in NAME_KINDS:
+        wanted = name_words(claimed.text)
+        return bool(wanted) and all(w in candidate.key.split() for w in wanted)
+    if claimed.kind == "charge":
+        wanted, have = set(claimed.key.split()), set(candidate.key.split())
+        return bool(wanted) and len(wanted & have) >= CHARGE_OVERLAP * len(wanted)
+    return claimed.key == candidate.key
 
 
 def _from_candidate(

@@ -60,7 +60,10 @@ def claimed_spans(kind: AnswerType, question: str, answer: str) -> list[TypedSpa
 def check_answer(
     kind: AnswerType, question: str, answer: str, passages: Sequence[Passage], cited: Sequence[int] = ()
 ) -> SpanCheck:
-    """Finds the answer's key spans in `passages`, trying the cited ones (1-based markers) first."""
+    """Finds the answer's key spans in `passages`, the cited ones (1-based markers) first: when several
+    releases state the value (an indictment and a sentencing release of one case), the model's marker
+    names the one it read. Trying them in retrieval order instead cited the gold release for 3 fewer of
+    the 68 answerable DOJ dev questions."""
     claimed = tuple(claimed_spans(kind, question, answer))
     order = [n - 1 for n in cited if 1 <= n <= len(passages)]
     order += [i for i in range(len(passages)) if i not in order]

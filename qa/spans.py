@@ -138,7 +138,7 @@ _ORG_WORDS = frozenset(
 )
 _PLACE_WORDS = frozenset(
     """province district county city island camp base valley village town state region street avenue
-    parish bay river mountains airport""".split()
+    parish bay river mountains airport isla isle fort mount lake san santa port""".split()
 )
 # Places a name run names without a word saying so: US states and Afghanistan's provinces, the two
 # archives pressqa is measured on, and common countries.
@@ -340,7 +340,10 @@ def _names(kind: AnswerType) -> object:
         for start, end, name in _name_runs(text):
             if " " not in name and name.lower() in lowered_words:
                 continue  # a common word capitalised at a sentence start: "Sentencing", "Agents"
-            if name_kind(text, start, end) not in (kind, None):
+            named = name_kind(text, start, end)
+            # A name nothing marks as a place is not offered as one: "Where was he arrested" has people
+            # and companies around it, and a place is nearly always marked ("in Livonia", "Kunar province").
+            if named != kind and (named is not None or kind == "place"):
                 continue
             end, name = _with_place_tail(text, start, end, name) if kind == "place" else (end, name)
             end, name = _with_group_tail(text, end, name) if kind == "organisation" else (end, name)

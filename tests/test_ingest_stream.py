@@ -151,9 +151,7 @@ def test_an_ingest_that_has_not_searched_writes_the_search_files_and_keeps_neith
     assert other.searchers().dense.ntotal == other.stats().chunks
 
 
-def test_a_write_too_large_to_apply_in_place_is_searched_after_a_rebuild(
-    tmp_path: Path, encoder, monkeypatch
-) -> None:
+def test_a_write_too_large_to_apply_in_place_is_searched_after_a_rebuild(tmp_path: Path, encoder, monkeypatch) -> None:
     index = Index.open(tmp_path / "index", encoder.name, encoder.dim)
     Ingestor(index, encoder).ingest(_doj(4))
     index.searchers()  # loaded, as in a server: later writes would be applied to a copy in place

@@ -25,7 +25,6 @@ FRANCE = [{"role": "user", "content": "What is the capital of France? Answer in 
 COUNT = [{"role": "user", "content": "Count from 1 to 60, separated by commas."}]
 
 
-
 @pytest.fixture(scope="session")
 def cache_dir() -> Path:
     return Settings().cache
@@ -219,4 +218,3 @@ def test_engine_refuses_a_question_about_no_one_in_the_releases(llama_engine) ->
     assert not stream.answer.found
     assert stream.answer.citations == ()
     assert stream.answer.text.startswith("The indexed releases do not say")
-

@@ -130,11 +130,11 @@ def test_span_check_finds_the_answer_and_the_passage_that_holds_it() -> None:
     held = check_answer("amount", question, "Delay must pay $76,700 in restitution [1].", passages, [1])
     assert held.passed and held.passage == 1  # cited [1], but [2] states it
     assert DOJ_RESTITUTION[held.start : held.end] == "$76,700"
-    made_up = check_answer("amount", question, "Delay must pay $80,000 [1].", passages, [1])
+    made_up = check_answer("amount", question, "Delay must pay $80,000 [1].", passages)
     assert not made_up.passed and made_up.reason == "not in the passages"
-    restated = check_answer("amount", question, "Delay was ordered to pay restitution [2].", passages, [2])
+    restated = check_answer("amount", question, "Delay was ordered to pay restitution [2].", passages)
     assert not restated.passed and restated.reason == "no span of the asked type"
-    judge = check_answer("person", "Who presided over Stacey's trial?", "Judge Wake presided [1].", passages, [1])
+    judge = check_answer("person", "Who presided over Stacey's trial?", "Judge Wake presided [1].", passages)
     assert judge.passed and judge.passage == 0
 
 
