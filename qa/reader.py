@@ -27,8 +27,7 @@ from qa.candidates import MAX_CANDIDATES, Candidate, find_candidates
 from qa.draft import build_answer, not_found_text
 from qa.prompt import ANSWER_INSTRUCTION, Message, choice_messages, span_first_instruction
 from qa.question_types import TYPE_NOUNS, AnswerType
-from qa.span_check import CHARGE_OVERLAP, NAME_KINDS, SpanCheck, check_answer, claimed_spans
-from qa.spans import TypedSpan, name_words
+from qa.span_check import SpanCheck, check_answer, claimed_spans, same_value
 from qa.types import Answer, Citation, Passage
 
 # A reply to the choice prompt is a short answer: "16 months", "Livonia, Michigan".
@@ -106,19 +105,9 @@ def _picked(kind: AnswerType, question: str, reply: str, candidates: Sequence[Ca
     claimed = claimed_spans(kind, question, reply)
     for span in claimed:
         for c in candidates:
-            if _same(span, c.span):
+            if same_value(span, c.span):
                 return c
     return None
-
-
-def _same(claimed: TypedSpan, candidate: TypedSpan) -> bool:
-    if claimed.kind in NAME_KINDS or candidate.kind in NAME_KINDS:
-        wanted = name_words(claimed.text)
-        return bool(wanted) and all(w in candidate.key.split() for w in wanted)
-    if claimed.kind == "charge":
-        wanted, have = set(claimed.key.split()), set(candidate.key.split())
-        return bool(wanted) and len(wanted & have) >= CHARGE_OVERLAP * len(wanted)
-    return claimed.key == candidate.key
 
 
 def _from_candidate(

@@ -107,4 +107,23 @@ def _held(span: TypedSpan, passage: Passage) -> list[tuple[int, int]]:
             if wanted
             and len(wanted & set(re.findall(r"[a-z]+", fold(text[s.start : s.end])))) >= CHARGE_OVERLAP * len(wanted)
         ]
-    return [(s.start, s.end) for s in find_spans(span.kind, text, passage.date) if s.key == span.key]
+    return [(s.start, s.end) for s in find_spans(span.kind, text, passage.date) if same_value(span, s)]
+
+
+def same_value(claimed: TypedSpan, held: TypedSpan) -> bool:
+    """Whether two spans of one kind say the same. Names: every name word of the claimed one is in the
+    other. Charges: most content words. Dates: the same day, or the same day of the year when one has no
+    year ("February 28" and "Feb. 28, 2017"), or the same month when one gives only the month ("March
+    2017"). Numbers, amounts, durations: the same value."""
+    if claimed.kind in NAME_KINDS or held.kind in NAME_KINDS:
+        wanted = name_words(claimed.text)
+        return bool(wanted) and all(w in held.key.split() for w in wanted)
+    if claimed.kind == "charge":
+        wanted, have = set(claimed.key.split()), set(held.key.split())
+        return bool(wanted) and len(wanted & have) >= CHARGE_OVERLAP * len(wanted)
+    if claimed.kind == "date" and claimed.key != held.key:
+        short, full = sorted((claimed.key, held.key), key=len)
+        day_of_year = len(short) == 5 and full.endswith(f"-{short}")  # "02-28" in "2017-02-28"
+        month = len(short) == 7 and full.startswith(short)  # "2017-03" in "2017-03-09"
+        return day_of_year or month
+    return claimed.key == held.key

@@ -138,6 +138,15 @@ def test_span_check_finds_the_answer_and_the_passage_that_holds_it() -> None:
     assert judge.passed and judge.passage == 0
 
 
+def test_a_date_without_its_year_is_held_by_the_full_date() -> None:
+    text = "The application deadline is 9:00 p.m. EST on Tuesday, Feb. 28, 2017. Awards follow in September."
+    passages = [passage(text, "ctas", date(2016, 11, 29))]
+    question = "What was the application deadline?"
+    assert check_answer("date", question, "It is February 28 [1].", passages, [1]).passed
+    assert check_answer("date", question, "It closed in February 2017 [1].", passages, [1]).passed
+    assert not check_answer("date", question, "It is April 18, 2017 [1].", passages, [1]).passed
+
+
 def _read(question: str, raw: str, passages: list[Passage], steps: ReaderSteps | None = None):
     return read_answer(question, answer_type(question), raw, passages, {}, steps or ReaderSteps(), None)
 
