@@ -147,15 +147,6 @@ class SummaryResult:
     faithfulness: Faithfulness | None = None
     latency: Latency = field(default_factory=dict)
     engine_timings: dict[str, float] = field(default_factory=dict)
-    # How the reader got the answer (qa.reader): the asked type, the method, the span check's outcome, the
-    # candidates offered; and the model's own answer ("draft") and the best-supported candidate's
-    # ("fallback") where they differ from the answer, each {"answer", "found", "cited"}: the ablation
-    # (eval.ablation) scores them as the answers the pipeline without the later steps would give.
-    answer_type: str | None = None
-    method: str | None = None
-    check: str | None = None
-    candidates: tuple[str, ...] = ()
-    stages: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     # The scores (eval.scoring).
     key_fact_recall: float | None = None  # None: the gold has no key facts (CNN/DailyMail)

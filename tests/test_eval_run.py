@@ -250,8 +250,8 @@ def test_corpus_index_is_temporary_and_outside_out(tmp_path: Path, encoder) -> N
 class _Stream:
     """What Engine.ask / summarize_release return: iterate for pieces, then read the result."""
 
-    def __init__(self, text: str, result: object) -> None:
-        self.pieces, self.raw = [text], text
+    def __init__(self, text: str, result: object, question: str = "") -> None:
+        self.pieces, self.raw, self.question = [text], text, question  # question: as searched
         self.answer = self.summary = result
 
     def __iter__(self):
@@ -287,15 +287,16 @@ class _StubEngine:
 
         self.retriever, self.index = Retriever(), Index()
 
-    def ask(self, question: str, k: int, model: str | None, max_new_tokens: int) -> _Stream:
+    def ask(self, question: str, k: int, model: str | None, max_new_tokens: int, history=()) -> _Stream:
         self.asked.append(question)
         if "unknown" in question:
             # As the product does: the refusal repeats the question.
             text = f'The indexed releases do not say. I found nothing that answers "{question}".'
-            return _Stream("no", self.Answer(text, False, (), tuple(self.passages[:k])))
+            return _Stream("no", self.Answer(text, False, (), tuple(self.passages[:k])), question)
         cite = self.Citation(1, self.passages[1], 0, 4)
         text = "Sentencing is on 9 March 2017 [1]."
-        return _Stream(text, self.Answer(text, True, (cite,), tuple(self.passages[:k]), question, {"retrieve": 0.01}))
+        answer = self.Answer(text, True, (cite,), tuple(self.passages[:k]), question, {"retrieve": 0.01})
+        return _Stream(text, answer, question)
 
     def summarize_release(self, rid: str, length: str, model: str | None = None) -> _Stream:
         text = "Fiskars Brands Inc. will pay $2.6 million. John Smith recalled 7 axes."
@@ -367,3 +368,42 @@ def test_runners_score_what_the_engine_says(tmp_path: Path) -> None:
     assert summary.overall["errors"] == 1 and summary.overall["key_fact_recall"] == 0.5
     write_outputs(tmp_path / "s", summary, records)
     assert (tmp_path / "s" / "scores.png").exists()
+
+
+def test_the_ablation_scores_each_reader_stage_from_one_run() -> None:
+    from eval.ablation import score_rows
+    from eval.records import CitedRelease, QAResult
+
+    def record(qid: str, answer: str, method: str, stages: dict, total: float, timings: dict) -> QAResult:
+        return QAResult(
+            id=qid, type="amount", question="How much?", gold_answers=("$14 million",), gold_release_id="r1",
+            answerable=True, answer=answer, found=True, citations=(CitedRelease(1, "r1", "t"),), method=method,
+            stages=stages, latency={"total": total}, engine_timings=timings,
+        )  # fmt: skip
+
+    refused = {"answer": "The releases do not say.", "found": False, "cited": []}
+    records = [
+        # the model answered right: every stage the same
+        record(
+            "a",
+            "$14 million [1]",
+            "model",
+            {"draft": {"answer": "$14 million", "found": True, "cited": ["r1"]}},
+            10.0,
+            {"check": 0.0},
+        ),
+        # it refused; the best-supported candidate was wrong; the choice was right
+        record(
+            "b",
+            "$14 million [1]",
+            "chosen",
+            {"draft": refused, "fallback": {"answer": "$2 million", "found": True, "cited": ["r1"]}},
+            14.0,
+            {"check": 0.0, "choose": 4.0},
+        ),
+    ]
+    rows = dict(score_rows(records, staged=True))
+    assert rows["model's answer"]["right"] == 0.5 and rows["model's answer"]["wrongly_refused"] == 0.5
+    assert rows["+ span check, best-supported candidate"]["right"] == 0.5
+    assert rows["+ choice among candidates"]["right"] == 1.0 and rows["+ choice among candidates"]["right_cited"] == 1.0
+    assert rows["model's answer"]["p50_s"] == 10.0 and rows["+ choice among candidates"]["p50_s"] == 12.0
