@@ -8,6 +8,7 @@ import pytest
 
 from qa.answer import build_answer, is_refusal
 from qa.candidates import find_candidates
+from qa.conversation import needs_rewrite
 from qa.engine import QuestionError
 from qa.reader import ReaderSteps, read_answer
 
@@ -67,6 +68,15 @@ def test_follow_up_question_is_rewritten_with_the_conversation(engine) -> None:
     assert stream.question != "What did he want instead?"
     assert re.search(r"renfrew|millbrook|bridge", stream.question, re.IGNORECASE)
     assert answer.found and "replacement" in answer.text.lower()
+
+
+def test_an_elliptical_follow_up_keeps_the_case_it_is_about(engine) -> None:
+    history = [("How much will the Millbrook Bridge repair cost?", "$4.8 million [1]")]
+    stream = engine.ask("What about the replacement?", history=history, max_new_tokens=60)
+    _run(stream)
+    assert "Millbrook" in stream.question  # rewritten with it, or the first question kept beside it
+    assert not needs_rewrite("How much did Jerome County pay Mervin Jones?", history)
+    assert needs_rewrite("What was the undercover operation called?", history)  # names nothing
 
 
 def test_bad_questions_are_rejected_before_any_work(engine) -> None:
