@@ -119,6 +119,8 @@ def test_candidates_skip_what_the_question_states_and_rank_by_support() -> None:
     passages = [passage(DOJ_RESTITUTION, "r1"), passage(DOJ_TRIAL, "r2")]
     found = find_candidates("amount", "How much restitution was Delay ordered to pay?", passages)
     assert [c.text for c in found][:1] == ["$76,700"]
+    judges = [c.text for c in find_candidates("person", "Who presided over Stacey's trial?", [passage(DOJ_TRIAL)])]
+    assert "Neil V. Wake" in judges and "Stacey" not in judges  # the question's own subject answers nothing
     isaf = [passage(ISAF_TEXT, "isaf", date(2013, 1, 25))]
     counts = find_candidates("count", "How many Taliban leaders were killed on January 24, 2013?", isaf)
     assert all(c.span.key not in ("24", "2013") for c in counts)
