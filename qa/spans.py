@@ -190,9 +190,9 @@ def fold(text: str) -> str:
 
 
 def name_words(name: str) -> list[str]:
-    """The words that identify a name: folded, without titles and stops ("Judge Neil V. Wake" -> neil, v,
-    wake)."""
-    parts = [p.strip(".,") for p in fold(name).replace("-", " ").split()]
+    """The words that identify a name: folded, without titles, stops and possessives ("Judge Neil V. Wake"
+    -> neil, v, wake; "Stacey's" -> stacey)."""
+    parts = [p.strip(".,") for p in fold(re.sub(r"['’]s\b", "", name)).replace("-", " ").split()]
     return [p for p in parts if p and p not in TITLES and f"{p}." not in TITLES and p not in NOT_NAMES]
 
 
