@@ -46,7 +46,8 @@ HEAD_NOUNS: dict[AnswerType, frozenset[str]] = {
         """money fine fines restitution forfeiture penalty penalties damages amount sum cash income revenue
         bribe bribes kickback kickbacks payment payments settlement compensation loss losses proceeds fund
         funds grant grants value price cost costs salary judgment award refund refunds bail bond tax taxes
-        dollars worth"""
+        dollars worth fare fares fee fees rent wage wages budget spending investment loan loans debt premium
+        subsidy"""
     ),
     "date": _words("date dates day days year years month months deadline time"),
     "count": _words("number numbers percentage percent share proportion rate quantity"),
@@ -139,9 +140,13 @@ def _how_type(rest: list[str]) -> AnswerType:
 
 def _head_noun_type(rest: list[str]) -> AnswerType:
     """The type of the noun a "what"/"which" phrase is about: its last known noun before the phrase ends.
-    "What was the approximate value of" skips the "was the" that follows the wh-word."""
-    if len(rest) >= 2 and rest[0] in ("was", "is", "were", "are") and rest[1] in ("the", "a", "an"):
-        rest = rest[2:]
+    "What was the approximate value of" skips the copula and article that follow the wh-word."""
+    if rest and rest[0] in ("will", "would", "could", "should", "might") and rest[-1] == "be":
+        rest = rest[1:-1]  # "What will the adult single fare be": a copula, like "what is the fare"
+    elif rest and rest[0] in ("was", "is", "were", "are"):
+        rest = rest[1:]
+    if rest and rest[0] in ("the", "a", "an"):
+        rest = rest[1:]
     found: AnswerType = "text"
     for word in rest[:8]:
         if word in _PHRASE_END or (found != "text" and word.endswith("ed")):

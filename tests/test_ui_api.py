@@ -93,6 +93,9 @@ def test_ask_returns_a_cited_answer(client: Client) -> None:
     c = result["citations"][0]
     assert c["release_id"] == "rta_fares_2024" and f"[{c['n']}]" in result["answer"]
     assert c["quote"] and c["quote"] in c["passage"]
+    # How the reader got it: an amount, checked against the passages (or chosen among their amounts).
+    assert result["answer_type"] == "amount" and result["method"] in ("model", "chosen", "best supported")
+    assert result["check"] and "$" in c["quote"]
 
 
 @pytest.mark.slow
