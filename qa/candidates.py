@@ -86,7 +86,7 @@ def find_candidates(kind: AnswerType, question: str, passages: Sequence[Passage]
             # The words around the span say what it counts or costs ("two counts of laundering", "ordered
             # to pay $76,700 in restitution"): the question's words there count again.
             near = question_terms(passage.text[max(0, span.start - NEAR_BEFORE) : span.end + NEAR_AFTER])
-            overlap += 0
+            overlap += sum(weight[t] for t in wanted & near)
             support = overlap + RANK_WEIGHT * (1 - n / len(passages)) * max(weight.values(), default=1.0)
             headline = passage.text[a:b].strip() == passage.title.strip()
             candidate = Candidate(span, n, a, b, support)
