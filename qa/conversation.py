@@ -27,21 +27,28 @@ def needs_rewrite(question: str, history: Sequence[tuple[str, str]]) -> bool:
 
 
 def standalone_question(question: str, history: Sequence[tuple[str, str]], generator: Generator) -> str:
-    """The question rewritten with the conversation, or unchanged when it already stands alone.
-
-    The small model's rewrite often keeps the question as it was ("What about Boyd?") or drops who it is
-    about, and then retrieval looks for it among all the releases: on the first conversations of the
-    follow-up dev set, 2 of 10 follow-ups searched without the case they were about. So a rewrite that
-    carries no name of the conversation's first question keeps that question beside it, in parentheses:
-    "What about Boyd? (How long was Zachary Beck sentenced to for the attack at Captains Sports Bar?)".
-    """
+    """The question rewritten with the conversation, or unchanged when it already stands alone."""
     if not needs_rewrite(question, history):
         return question
     rewritten = generator.complete(rewrite_messages(question, history), max_new_tokens=60).strip()
     rewritten = rewritten.splitlines()[0].strip().strip('"') if rewritten else ""
     # A small model sometimes answers instead of rewriting; a rewrite must still be a question.
-    if not rewritten or len(rewritten) > 400 or not rewritten.endswith("?"):
-        rewritten = question
+    return rewritten if rewritten and len(rewritten) <= 400 and rewritten.endswith("?") else question
+
+
+def with_context(question: str, history: Sequence[tuple[str, str]]) -> str:
+    """A follow-up as it is searched and answered: the (rewritten) question, with the conversation's first
+    question beside it in parentheses when it carries none of that question's names.
+
+    The small model's rewrite often keeps the question as it was ("What about Boyd?", "What was the
+    undercover operation called?"), and a follow-up that names only what its release also names ("How
+    many overflows did EPA document?") is not rewritten at all; retrieval then looks for it among all the
+    releases: 3 of the first 17 follow-ups of the dev set searched without their case. Beside the first
+    question it finds the case, and the model reads what the short question leaves out.
+    """
+    if not history:
+        return question
     first = history[0][0]
-    carried = {name_of(m) for m in question_names(first)} & {name_of(m) for m in question_names(rewritten)}
-    return rewritten if carried else f"{rewritten} ({first})"
+    if {name_of(m) for m in question_names(first)} & {name_of(m) for m in question_names(question)}:
+        return question
+    return f"{question} ({first})"

@@ -14,7 +14,7 @@ from embeddings.ingest import Ingestor
 from embeddings.settings import Settings
 from qa.answer import AnswerStream
 from qa.choice import AUTO, ModelChoice, choose
-from qa.conversation import needs_rewrite, standalone_question
+from qa.conversation import needs_rewrite, standalone_question, with_context
 from qa.generate import get_generator
 from qa.prompt import SummaryLength
 from qa.reader import ReaderSteps
@@ -113,6 +113,7 @@ class Engine:
             if needs_rewrite(question, history):
                 question = standalone_question(question, history, self.generator(model))
             timings["rewrite"] = time.perf_counter() - t0
+        question = with_context(question, history)
         t0 = time.perf_counter()
         retrieval = self.retriever.search(question, k or self.settings.top_k, filters)
         timings.update({f"retrieve_{k}": v for k, v in retrieval.timings.items()})

@@ -77,7 +77,16 @@ def _window(sentence: str, span: str) -> str:
 
 REWRITE_SYSTEM = (
     "Rewrite the user's last question as a complete, standalone question, replacing pronouns and "
-    "references with the names they refer to in the conversation. Reply with the question only."
+    "references with the names they refer to in the conversation, and keeping what the earlier question "
+    "asked when the last one only names someone or something new. Reply with the question only."
+)
+# One worked example: without it the 1.5B returned "What about Boyd?" as it was, and rewrote "And the
+# correctional officer?" about the person of the previous answer (follow-up dev set, first conversations).
+REWRITE_EXAMPLE = (
+    "Conversation:\nUser: How much restitution was John Doe ordered to pay for the mortgage fraud?\n"
+    "Assistant: John Doe was ordered to pay $2.1 million in restitution. [1]\n\n"
+    "Last question: What about his co-defendant Jane Roe?\n\n"
+    "Standalone question: How much restitution was Jane Roe ordered to pay for the mortgage fraud?"
 )
 
 SUMMARY_SYSTEM = (
@@ -242,7 +251,10 @@ def answer_messages(
 def rewrite_messages(question: str, history: Sequence[tuple[str, str]]) -> list[Message]:
     turns = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in history[-3:])
     user = f"Conversation:\n{turns}\n\nLast question: {question}\n\nStandalone question:"
-    return [{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": user}]
+    return [
+        {"role": "system", "content": REWRITE_SYSTEM},
+        {"role": "user", "content": f"Example:\n{REWRITE_EXAMPLE}\n\nNow this one.\n{user}"},
+    ]
 
 
 def summary_messages(title: str, text: str, length: SummaryLength) -> list[Message]:

@@ -8,7 +8,7 @@ import pytest
 
 from qa.answer import build_answer, is_refusal
 from qa.candidates import find_candidates
-from qa.conversation import needs_rewrite
+from qa.conversation import needs_rewrite, with_context
 from qa.engine import QuestionError
 from qa.reader import ReaderSteps, read_answer
 
@@ -75,6 +75,8 @@ def test_an_elliptical_follow_up_keeps_the_case_it_is_about(engine) -> None:
     stream = engine.ask("What about the replacement?", history=history, max_new_tokens=60)
     _run(stream)
     assert "Millbrook" in stream.question  # rewritten with it, or the first question kept beside it
+    assert with_context("How many overflows did EPA document?", history).endswith(f"({history[0][0]})")
+    assert with_context("What did the Millbrook Bridge cost?", history) == "What did the Millbrook Bridge cost?"
     assert not needs_rewrite("How much did Jerome County pay Mervin Jones?", history)
     assert needs_rewrite("What was the undercover operation called?", history)  # names nothing
 
