@@ -82,7 +82,8 @@ def start(
 
 
 def _stop_on_sigterm() -> None:
-    """Makes SIGTERM (what `kill`, `timeout` and service managers send) stop the server as Ctrl-C does.
+    """Makes SIGTERM (what `kill`, `timeout` and service managers send) and SIGINT stop the server as
+    Ctrl-C does.
 
     Python's default for SIGTERM ends the process at once, skipping the exit handlers, so the folder of
     conversation exports (ui.webapp) stayed behind; as a KeyboardInterrupt, Gradio closes the server and
@@ -93,6 +94,10 @@ def _stop_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    # A process started in the background by a shell without job control (`pressqa serve &` in a script,
+    # a CI job) inherits SIGINT ignored, and Python then leaves it ignored: the server would outlive a
+    # Ctrl-C or `kill -INT`. It serves until interrupted, so it takes SIGINT back.
+    signal.signal(signal.SIGINT, interrupt)
 
 
 def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None) -> None:
