@@ -125,20 +125,10 @@ def _recited(draft: Answer, check: SpanCheck, passages: Sequence[Passage]) -> An
     assert check.passage is not None
     p = passages[check.passage]
     n = check.passage + 1
-    sentence = _sentence_around(p.text, check.start, check.end)
-    citation = Citation(n, p, p.start + sentence[0], p.start + sentence[1])
+    citation = Citation(n, p, p.start + check.sentence_start, p.start + check.sentence_end)
     others = tuple(c for c in draft.citations if c.n != n)
     text = draft.text
     if all(c.n != n for c in draft.citations):
         text = f"{MARKER.sub('', text).strip()} [{n}]"
         others = ()
     return replace(draft, text=text, citations=(citation, *others), check="passed", draft=draft)
-
-
-def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
-    from embeddings.text.sentences import split_sentences
-
-    for s in split_sentences(text):
-        if s.start <= start < s.end:
-            return s.start, max(s.end, min(end, len(text)))
-    return start, end

@@ -36,6 +36,8 @@ class SpanCheck:
     passage: int | None = None  # index of the passage holding the first held span; None: the check failed
     start: int = 0  # the held span, as offsets into that passage's text
     end: int = 0
+    sentence_start: int = 0  # the sentence stating it (the citation's quote), offsets into the passage's text
+    sentence_end: int = 0
 
     @property
     def passed(self) -> bool:
@@ -76,16 +78,24 @@ def check_answer(
     return SpanCheck(claimed)
 
 
-def _best_place(places: list[tuple[int, int]], passage: Passage, terms: set[str]) -> tuple[int, int]:
+def _best_place(places: list[tuple[int, int]], passage: Passage, terms: set[str]) -> tuple[int, int, int, int]:
     """Of the places a passage states the span, the one whose sentence shares most of the question, and
-    not the headline: it repeats the facts, the sentence that states them is the evidence."""
+    not the headline: it repeats the facts, the sentence that states them is the evidence. Returns the
+    place and its sentence (stretched to the place's end, should the span run past it)."""
     text, title = passage.text, passage.title.strip()
+    sentences = split_sentences(text)
+
+    def sentence_of(place: tuple[int, int]) -> tuple[int, int] | None:
+        return next(((s.start, s.end) for s in sentences if s.start <= place[0] < s.end), None)
 
     def score(place: tuple[int, int]) -> tuple[bool, int]:
-        sentence = next((text[s.start : s.end] for s in split_sentences(text) if s.start <= place[0] < s.end), "")
+        a, b = sentence_of(place) or (0, 0)
+        sentence = text[a:b]
         return sentence.strip() != title, len(terms & question_terms(sentence))
 
-    return max(places, key=score)
+    best = max(places, key=score)
+    held = sentence_of(best)
+    return (*best, *((held[0], max(held[1], min(best[1], len(text)))) if held else best))
 
 
 def _held(span: TypedSpan, passage: Passage) -> list[tuple[int, int]]:
