@@ -22,22 +22,24 @@ from typing import Any
 from eval.metrics import cites_release, mean, percentile, score_answer
 from eval.records import QAResult
 
-Stage = Callable[[QAResult], tuple[str, bool, Sequence[str]]]  # (answer, found, cited release ids)
+# (answer, found, cited release ids, key words)
+StageAnswer = tuple[str, bool, Sequence[str], str]
+Stage = Callable[[QAResult], StageAnswer]
 
 
-def _final(r: QAResult) -> tuple[str, bool, Sequence[str]]:
-    return r.answer or "", bool(r.found), [c.release_id for c in r.citations]
+def _final(r: QAResult) -> StageAnswer:
+    return r.answer or "", bool(r.found), [c.release_id for c in r.citations], r.key or ""
 
 
 def _stage(name: str) -> Stage:
-    def pick(r: QAResult) -> tuple[str, bool, Sequence[str]]:
+    def pick(r: QAResult) -> StageAnswer:
         s = r.stages.get(name)
-        return (s["answer"], s["found"], s["cited"]) if s else _final(r)
+        return (s["answer"], s["found"], s["cited"], s.get("key") or "") if s else _final(r)
 
     return pick
 
 
-def _checked(r: QAResult) -> tuple[str, bool, Sequence[str]]:
+def _checked(r: QAResult) -> StageAnswer:
     return _stage("fallback")(r) if r.method in ("chosen", "best supported") else _final(r)
 
 
@@ -67,6 +69,9 @@ def score_rows(records: Sequence[QAResult], staged: bool) -> list[tuple[str, dic
     out = []
     for name, stage, without in rows:
         scores = [(score_answer(stage(r)[0] if stage(r)[1] else "", r.gold_answers), stage(r)) for r in answerable]
+        keys = [
+            score_answer(a[3] if a[1] else "", r.gold_answers) for (_, a), r in zip(scores, answerable, strict=True)
+        ]
         out.append(
             (
                 name,
@@ -80,6 +85,8 @@ def score_rows(records: Sequence[QAResult], staged: bool) -> list[tuple[str, dic
                     ),
                     "em": mean(s.exact_match for s, _ in scores),
                     "f1": mean(s.f1 for s, _ in scores),
+                    "key_em": mean(k.exact_match for k in keys),
+                    "key_f1": mean(k.f1 for k in keys),
                     "wrongly_refused": mean(float(not a[1]) for _, a in scores),
                     "refused_unanswerable": mean(float(not stage(r)[1]) for r in unanswerable),
                     "p50_s": percentile((_time(r, without) for r in records if not r.error), 50),
@@ -91,8 +98,9 @@ def score_rows(records: Sequence[QAResult], staged: bool) -> list[tuple[str, dic
 
 def table(runs: Sequence[Path]) -> str:
     lines = [
-        "| run | step | n | right % | right + cited % | EM % | F1 % | wrongly refused % | unans. refused % | p50 s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| run | step | n | right % | right + cited % | EM % | F1 % | key EM % | key F1 % | wrongly refused % | "
+        "unans. refused % | p50 s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         records = [QAResult.from_json(json.loads(line)) for line in (run / "results.jsonl").open() if line.strip()]
@@ -100,7 +108,8 @@ def table(runs: Sequence[Path]) -> str:
         for name, m in score_rows(records, staged):
             lines.append(
                 f"| {run.name} | {name} | {m['n']} | {_pct(m['right'])} | {_pct(m['right_cited'])} | {_pct(m['em'])} | "
-                f"{_pct(m['f1'])} | {_pct(m['wrongly_refused'])} | {_pct(m['refused_unanswerable'])} | "
+                f"{_pct(m['f1'])} | {_pct(m['key_em'])} | {_pct(m['key_f1'])} | {_pct(m['wrongly_refused'])} | "
+                f"{_pct(m['refused_unanswerable'])} | "
                 f"{_seconds(m['p50_s'])} |"
             )
     return "\n".join(lines)

@@ -47,6 +47,8 @@ def qa_group_metrics(records: Sequence[QAResult]) -> Metrics:
         "accuracy": _r(mean(float(bool(r.correct)) for r in gen_answerable)),
         "exact_match": _r(mean(r.exact_match for r in gen_answerable)),
         "f1": _r(mean(r.f1 for r in gen_answerable)),
+        "key_exact_match": _r(mean(r.key_exact_match for r in gen_answerable if r.key_exact_match is not None)),
+        "key_f1": _r(mean(r.key_f1 for r in gen_answerable if r.key_f1 is not None)),
         # Right answers plus right refusals, over every question.
         "overall_correct": _r(mean(float(bool(r.ok)) for r in generated)),
     }
@@ -68,6 +70,8 @@ QA_DEFINITIONS = {
     "accuracy": "answerable questions whose answer contains an acceptable gold answer after normalisation "
     "(case, punctuation, articles, whitespace; numbers as digits; dates compared as dates; see eval/normalize.py)",
     "exact_match/f1": "SQuAD v1.1 EM and token F1 against the best acceptable answer, citation markers removed",
+    "key_exact_match/key_f1": "the same, of the answer's key words (Answer.key: the checked or chosen span for a "
+    "typed question, else what the answer says that the question did not; qa/key_words.py)",
     "overall_correct": "answerable answered correctly or unanswerable refused, over all questions",
     "hit@k/mrr@10": "rank of the first of the top 10 retrieved passages whose release is the gold release "
     "(a separate Retriever.search(question, max(10, top_k)) with the same retrieval settings)",

@@ -84,6 +84,7 @@ class QAResult:
     answerable: bool
     retrieval_only: bool = False  # only retrieved: no answer, so only hit@k and MRR count
     answer: str | None = None
+    key: str | None = None  # the answer in a few words (Answer.key)
     raw_answer: str | None = None  # the model's words before refusal rewording / marker repair
     found: bool | None = None  # False: answered "not in the releases"; None: not asked (retrieval only)
     citations: tuple[CitedRelease, ...] = ()
@@ -106,6 +107,8 @@ class QAResult:
     matched_answer: str | None = None
     exact_match: float | None = None
     f1: float | None = None
+    key_exact_match: float | None = None  # the same, of the answer's key words
+    key_f1: float | None = None
     normalized_answer: str | None = None
     normalized_gold: tuple[str, ...] = ()
     ok: bool | None = None  # answerable answered correctly, or unanswerable refused

@@ -52,6 +52,8 @@ QA_COLUMNS = [
     ("accuracy", "acc %", True),
     ("exact_match", "EM %", True),
     ("f1", "F1 %", True),
+    ("key_exact_match", "key EM %", True),
+    ("key_f1", "key F1 %", True),
     ("hit@1", "hit@1 %", True),
     ("hit@3", "hit@3 %", True),
     ("hit@5", "hit@5 %", True),

@@ -78,11 +78,21 @@ def evaluate_question(
         answer = stream.answer
         retrieved = engine.retriever.search(stream.question, max(RETRIEVAL_DEPTH, options.top_k)).passages
     except Exception as exc:  # one broken question must not end a long run; it counts as a failure
-        failed = dict(found=False, correct=False, ok=False, exact_match=0.0, f1=0.0, cites_gold=False)
+        failed = dict(
+            found=False,
+            correct=False,
+            ok=False,
+            exact_match=0.0,
+            f1=0.0,
+            key_exact_match=0.0,
+            key_f1=0.0,
+            cites_gold=False,
+        )
         return replace(_asked(item), **failed, error=f"{type(exc).__name__}: {exc}")
     record = replace(
         _asked(item),
         answer=answer.text,
+        key=answer.key or None,
         raw_answer=stream.raw or None,  # the model's words before refusal rewording / marker repair
         found=answer.found,
         citations=tuple(CitedRelease(c.n, c.passage.release_id, c.passage.title) for c in answer.citations),
@@ -107,6 +117,7 @@ def evaluate_question(
 def _stage(answer: Any) -> dict[str, Any]:
     return {
         "answer": answer.text,
+        "key": answer.key,
         "found": answer.found,
         "cited": [c.passage.release_id for c in answer.citations],
     }

@@ -17,18 +17,31 @@ def score_question(record: QAResult) -> QAResult:
         return record
     rank = gold_rank([p.release_id for p in record.retrieved], record.gold_release_id)
     if record.retrieval_only:
-        return replace(record, gold_rank=rank, correct=None, ok=None, exact_match=None, f1=None, cites_gold=None)
+        return replace(
+            record,
+            gold_rank=rank,
+            correct=None,
+            ok=None,
+            exact_match=None,
+            f1=None,
+            cites_gold=None,
+            key_exact_match=None,
+            key_f1=None,
+        )
     answers = record.gold_answers
     # A refusal answers nothing, whatever its wording: the product's refusal repeats the question, which
     # can contain a gold answer ("Were Donna Phillips and Janet Smith from Mississippi?").
     prediction = (record.answer or "") if record.found else ""
     score = score_answer(prediction, answers)
+    key = score_answer((record.key or "") if record.found else "", answers)
     return replace(
         record,
         correct=score.correct,
         matched_answer=score.matched,
         exact_match=round(score.exact_match, 4),
         f1=round(score.f1, 4),
+        key_exact_match=round(key.exact_match, 4),
+        key_f1=round(key.f1, 4),
         # What the match compared, so a failure can be read without re-running the normaliser.
         normalized_answer=normalize_answer(record.answer or ""),
         normalized_gold=tuple(normalize_answer(a) for a in answers),

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from embeddings.text.markers import MARKER
 from qa.candidates import MAX_CANDIDATES, Candidate, find_candidates
 from qa.draft import build_answer, not_found_text
+from qa.key_words import key_words
 from qa.prompt import ANSWER_INSTRUCTION, Message, choice_messages, span_first_instruction
 from qa.question_types import TYPE_NOUNS, AnswerType
 from qa.span_check import SpanCheck, check_answer, claimed_spans, same_value
@@ -61,6 +62,8 @@ def read_answer(
     """The answer shown for the model's words `raw`; `complete` asks the model to choose a candidate."""
     draft = build_answer(question, raw, passages, timings)
     draft = replace(draft, answer_type=kind, method="model" if draft.found else "refused")
+    if draft.found:
+        draft = replace(draft, key=key_words(question, draft.text))
     if kind == "text" or not steps.span_check:
         return replace(draft, check="not checked")
     t0 = time.perf_counter()
@@ -117,7 +120,7 @@ def _from_candidate(
     n = c.passage + 1
     citation = Citation(n, p, p.start + c.sentence_start, p.start + c.sentence_end)
     text = f"{c.text} [{n}]"
-    return Answer(text, True, (citation,), tuple(passages), question, timings, c.span.kind, method)
+    return Answer(text, True, (citation,), tuple(passages), question, timings, c.span.kind, method, key=c.text)
 
 
 def _recited(draft: Answer, check: SpanCheck, passages: Sequence[Passage]) -> Answer:
@@ -131,4 +134,4 @@ def _recited(draft: Answer, check: SpanCheck, passages: Sequence[Passage]) -> An
     if all(c.n != n for c in draft.citations):
         text = f"{MARKER.sub('', text).strip()} [{n}]"
         others = ()
-    return replace(draft, text=text, citations=(citation, *others), check="passed", draft=draft)
+    return replace(draft, text=text, citations=(citation, *others), check="passed", draft=draft, key=check.key)

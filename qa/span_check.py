@@ -38,6 +38,9 @@ class SpanCheck:
     end: int = 0
     sentence_start: int = 0  # the sentence stating it (the citation's quote), offsets into the passage's text
     sentence_end: int = 0
+    # The answer's key span in the source's words ("$1,300,000" for the answer's "$1.3 million"), or as the
+    # answer put it for a date (the source may say "yesterday") or a charge (a sentence holds it).
+    key: str = ""
 
     @property
     def passed(self) -> bool:
@@ -74,7 +77,9 @@ def check_answer(
         for i in order:
             found = _held(span, passages[i])
             if found:
-                return SpanCheck(claimed, i, *_best_place(found, passages[i], terms))
+                start, end, *sentence = _best_place(found, passages[i], terms)
+                key = span.text if span.kind in ("date", "charge") else passages[i].text[start:end]
+                return SpanCheck(claimed, i, start, end, *sentence, key=key)
     return SpanCheck(claimed)
 
 

@@ -116,7 +116,7 @@ _FUTURE_BEFORE = re.compile(r"\b(?:will|next|scheduled|set for|until|expected|du
 
 # Counts: a number that is not part of an amount, a duration, a date or a code, with the words it counts.
 _COUNT = re.compile(
-    rf"(?<![\w$.,/-]){_QUALIFIER}(?P<n>{NUMBER})(?![\w/]|[.,]\d|-\w*\d)(?P<noun>(?:[\s-]+(?!(?:and|or|of|in|on|at|to|for|by|with|from|were|was|are|is|had|have|who|which|that|the)\b)[a-z][\w-]*){{0,3}})",
+    rf"(?<![\w$.,/-]){_QUALIFIER}(?P<n>{NUMBER})(?![\w/]|[.,]\d|-\w*\d)(?P<noun>(?:[\s-]+(?!(?:and|or|of|in|on|at|to|for|by|with|from|were|was|are|is|had|have|who|which|that|the|during|while|after|before|being|been|when|as|since|into|over|under|near|including|each|per)\b)[a-z][\w-]*){{0,3}})",
     re.IGNORECASE,
 )
 
@@ -157,8 +157,10 @@ _PLACE_PAIR = re.compile(r"^[A-Z][\w.'’-]+(?:\s[A-Z][\w.'’-]+)*,\s+[A-Z][\w.
 _AL_NAME = re.compile(r"\bal[- ]Qa[e']?ida\b|\bal[- ]Shabaab\b", re.IGNORECASE)
 _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|near|into|outside)\s+$")
 # A run of capitalised words and initials ("Neil V. Wake", "Bank of America", "Hezb-e-Islami Gulbuddin"): unlike
-# embeddings.text.names.NAME_RUN, initials and abbreviations keep their stops, so "V." does not end a name.
-_NAME_WORD = r"(?:(?:[A-Z]\.){1,3}|[A-Z][\w'’&]*(?:-[\w'’&]+)*(?:\.(?=\s+[A-Z]))?)"
+# embeddings.text.names.NAME_RUN, initials and abbreviations keep their stops, so "V." does not end a name;
+# any other word's stop ends a sentence ("at Camp Arifjan, Kuwait. Saani admitted").
+_ABBREVIATION = r"(?:St|Ft|Mt|Jr|Sr|Mr|Mrs|Ms|Dr|Gen|Sgt|Lt|Col|Capt|Gov|Sen|Rep|Hon|Co|Corp|Inc|Ltd|Bros|Dept|Ave)"
+_NAME_WORD = rf"(?:(?:[A-Z]\.){{1,3}}|{_ABBREVIATION}\.(?=\s+[A-Z])|[A-Z][\w'’&]*(?:-[\w'’&]+)*(?![\w'’&-]))"
 _NAME_RUN = re.compile(rf"\b{_NAME_WORD}(?:[ \t]+(?:(?:of|de|del|la|van|von|der|el|bin|&)[ \t]+)?{_NAME_WORD})*")
 _NAMED_PLACE_AFTER = re.compile(r"^,\s+([A-Z][\w.]+)")  # the ", Utah" after "Sandy"
 _PERSON_TITLE_BEFORE = re.compile(
@@ -357,7 +359,8 @@ def _with_place_tail(text: str, start: int, end: int, name: str) -> tuple[int, s
     """ "Sandy" -> "Sandy, Utah": a place with its state or country, as releases and answers write it."""
     if m := _PLACE_NOUN_AFTER.match(text[end : end + 20]):
         return end + m.end(), text[start : end + m.end()]
-    m = re.match(r",\s+([A-Z][\w.]+(?:\s[A-Z][\w.]+)?)", text[end : end + 40])
+    # "New York", but not "Kuwait. Saani": a word ending in a stop ends the tail.
+    m = re.match(r",\s+([A-Z][\w.]*[\w](?:\.|\s[A-Z][\w.]+)?)", text[end : end + 40])
     if m and (head := fold(m.group(1).split()[0].strip("."))) in PLACES | _STATE_ABBREVIATIONS:
         stop = m.end() - (m.group(0).endswith(".") and head not in _STATE_ABBREVIATIONS)  # a sentence's stop
         return end + stop, text[start : end + stop]

@@ -83,12 +83,16 @@ class Answer:
     # this one: for the evaluation's ablation, not shown to users.
     draft: Answer | None = None
     fallback: Answer | None = None
+    # The answer in a few words (qa.key_words): the checked or chosen span for a typed question, else what
+    # the answer says that the question did not; "" for a refusal or a summary.
+    key: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "answer": self.text,
             "found": self.found,
             "question": self.question,
+            "key": self.key,
             "answer_type": self.answer_type,
             "method": self.method,
             "check": self.check,

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from qa.candidates import find_candidates
+from qa.key_words import key_words
 from qa.question_types import answer_type
 from qa.reader import ReaderSteps, read_answer
 from qa.span_check import check_answer
@@ -188,3 +189,45 @@ def test_the_check_can_be_turned_off() -> None:
     off = ReaderSteps(span_check=False)
     answer = _read("How much restitution was Delay ordered to pay?", "Delay must pay $80,000 [1].", passages, off)
     assert answer.found and answer.check == "not checked" and "$80,000" in answer.text
+
+
+def test_a_name_ends_at_a_sentence_stop_but_not_at_an_initial() -> None:
+    text = "He worked on detail at Camp Arifjan, Kuwait. Saani admitted it before Judge Neil V. Wake of St. Louis."
+    assert [s.text for s in find_spans("place", text)] == ["Camp Arifjan, Kuwait"]
+    people = [s.text for s in find_spans("person", text)]
+    assert "Saani" in people and "Neil V. Wake of St. Louis" in people
+    assert [s.text for s in find_spans("count", "the force detained two suspected insurgents during it")] == [
+        "two suspected insurgents"
+    ]
+
+
+def test_a_checked_answer_keeps_its_span_in_the_source_words() -> None:
+    passages = [passage(DOJ_TRIAL, "r2"), passage(DOJ_RESTITUTION, "r1")]
+    question = "How much restitution was Delay ordered to pay?"
+    assert _read(question, "Delay was ordered to pay $76,700 in restitution [2].", passages).key == "$76,700"
+    chosen = _read(question, "Delay was ordered to pay restitution.", passages)
+    assert chosen.method == "best supported" and chosen.key == "$76,700"
+    judge = _read("Which judge presided over Stacey's trial?", "Stacey was tried before Judge Wake [1].", passages)
+    assert judge.check == "passed" and judge.key == "Neil V. Wake"  # the passage's fuller name
+    assert _read(question, "The releases do not say.", [passage(DOJ_PLEA)]).key == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "key"),
+    [
+        ("What is W. McIntyre Burnham's profession?", "W. McIntyre Burnham is a neuropharmacologist [1].",
+         "neuropharmacologist"),
+        ("What was the punishment for Mattingly for not getting a haircut?",
+         "Mattingly was fined and benched for not getting a haircut. [2]", "fined and benched"),
+        ("What was the name of the FBI police corruption investigation?",
+         "According to Passage 2, the FBI police corruption investigation was known as Operation Guard Shack. [1]",
+         "Operation Guard Shack"),
+        ("Who is William Schubert?",
+         "William Schubert is the president of a small export firm outside Houston. Mr. Smith said so. [3]",
+         "president of a small export firm outside Houston"),
+        ("Where is iSight Partners based?", "iSight Partners is based in Dallas, Texas [3].", "Dallas, Texas"),
+        ("What did Mr. Smith say?", "Mr. Smith said. [1]", "Mr. Smith said."),  # nothing new: the sentence
+    ],
+)  # fmt: skip
+def test_key_words_are_what_the_answer_adds_to_the_question(question: str, answer: str, key: str) -> None:
+    assert key_words(question, answer) == key
