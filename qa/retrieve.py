@@ -4,15 +4,17 @@ Dense search finds paraphrases; BM25 finds exact names, numbers and reference co
 embedding model blurs. On press releases BM25 is the stronger of the two, so it carries more weight, and
 fusion keeps score sizes rather than ranks only: with reciprocal rank fusion a dense list that barely
 separates its candidates outvoted a clear BM25 winner. A passage that quotes a reference code of the
-question whole goes first. Near-duplicate passages (boilerplate repeated across releases, releases
+question whole goes first; one that states a date the question names, its relative days resolved ("yesterday"
+in a release of June 30), moves up. Near-duplicate passages (boilerplate repeated across releases, releases
 published twice) are collapsed so the top-k shows k different things.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -21,6 +23,7 @@ from embeddings.index import Filters, Index
 from embeddings.lexical import reference_codes
 from embeddings.text.dates import full_dates
 from embeddings.text.words import words
+from qa.spans import find_spans
 from qa.types import Passage
 
 # BM25's share of the fused score, dense similarity has the rest. Dense still lifts paraphrased questions
@@ -33,6 +36,14 @@ LEXICAL_WEIGHT = 0.7
 # EVENT_REPORT_DAYS after it, and that list joins the fusion with DATE_WEIGHT.
 EVENT_REPORT_DAYS = 2
 DATE_WEIGHT = 0.3
+# Of the first EVENT_DATE_DEPTH fused passages, those that state a date the question names, with relative
+# days resolved against their release's date ("yesterday" in a release of March 29 is March 28) and the
+# dateline "(March 28, 2011)" left out, gain EVENT_DATE_BONUS (of the fused [0, 1] range). ISAF dev, 664
+# questions, retrieval only: hit@1 75.6 -> 76.8% (which group: 69.9 -> 73.9%) at 0.1; 0.2 gave 76.2 and
+# 0.4 74.7, as a passage stating the date but another province started to win. DOJ dev unchanged (79.4).
+EVENT_DATE_BONUS = 0.1
+EVENT_DATE_DEPTH = 30
+_DATELINE = re.compile(r"\(\s*$")
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,8 @@ class Retriever:
         fused = fuse(
             [dense_hits, lexical_hits, dated_hits], [1.0 - LEXICAL_WEIGHT, LEXICAL_WEIGHT, DATE_WEIGHT], depth=n
         )
+        if asked := full_dates(query)[:3]:
+            fused = self._event_dated_first(fused, asked)
         if exact_hits:
             fused = quoting_first(fused, exact_hits)
         passages = self._passages(fused, dict(dense_hits), dict(lexical_hits), k)
@@ -112,6 +125,22 @@ class Retriever:
         ]
         ids = np.unique(np.concatenate(windows))
         return ids if allowed is None else np.intersect1d(ids, allowed)
+
+    def _event_dated_first(self, fused: list[tuple[int, float]], asked: list[date]) -> list[tuple[int, float]]:
+        """`fused` with EVENT_DATE_BONUS added to the passages among its first EVENT_DATE_DEPTH that state one
+        of the `asked` dates (not as their dateline), re-sorted."""
+        head = [chunk_id for chunk_id, _ in fused[:EVENT_DATE_DEPTH]]
+        chunks = self.index.chunks(head)
+        infos = {i.id: i for i in self.index.release_infos(c.release_id for c in chunks.values())}
+        wanted = {d.isoformat() for d in asked}
+        scores = dict(fused)
+        for chunk_id, chunk in chunks.items():
+            released = infos[chunk.release_id].date
+            for span in find_spans("date", chunk.text, released):
+                if span.key in wanted and not _DATELINE.search(chunk.text[max(0, span.start - 3) : span.start]):
+                    scores[chunk_id] += EVENT_DATE_BONUS
+                    break
+        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def _passages(
         self, fused: list[tuple[int, float]], dense: dict[int, float], lexical: dict[int, float], k: int

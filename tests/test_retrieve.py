@@ -165,6 +165,39 @@ def test_a_date_in_the_question_finds_the_release_reporting_that_day(tmp_path: P
         index.close()
 
 
+def test_the_release_stating_the_event_date_beats_the_one_merely_dated_that_day(
+    tmp_path: Path, encoder, monkeypatch
+) -> None:
+    # Both releases fall in the question's date window; only the first reports an operation ON June 29
+    # ("yesterday" in a release of June 30); the second is dated June 29 and reports an earlier one.
+    records = [
+        {
+            "id": "reported-next-day",
+            "title": "Security operation in Khost province",
+            "date": "2012-06-30",
+            "body": "KABUL, Afghanistan (June 30, 2012)\nAn Afghan and coalition security force arrested a Haqqani "
+            "leader during an operation in Khost district, Khost province, yesterday. The leader coordinated "
+            "roadside bomb attacks against Afghan and coalition forces throughout the province.",
+        },
+        {
+            "id": "dated-that-day",
+            "title": "Security operation in Khost province",
+            "date": "2012-06-29",
+            "body": "KABUL, Afghanistan (June 29)\nAn Afghan and coalition security force arrested a Taliban "
+            "leader during an operation in Khost district, Khost province, on June 27. The leader coordinated "
+            "roadside bomb attacks against Afghan and coalition forces throughout the province.",
+        },
+    ]
+    index = _index_of(tmp_path, encoder, records)
+    try:
+        question = "Which insurgent group was targeted in the operation in Khost province on June 29, 2012?"
+        assert Retriever(index, encoder).search(question, 2).passages[0].release_id == "reported-next-day"
+        monkeypatch.setattr("qa.retrieve.EVENT_DATE_BONUS", 0.0)
+        assert Retriever(index, encoder).search(question, 2).passages[0].release_id == "dated-that-day"
+    finally:
+        index.close()
+
+
 def test_full_dates_are_every_complete_date_once() -> None:
     from embeddings.text.dates import full_dates
 
