@@ -96,6 +96,7 @@ def test_ask_returns_a_cited_answer(client: Client) -> None:
     # How the reader got it: an amount, checked against the passages (or chosen among their amounts).
     assert result["answer_type"] == "amount" and result["method"] in ("model", "chosen", "best supported")
     assert result["check"] and "$" in c["quote"]
+    assert "$" in result["key"] and len(result["key"]) < len(result["answer"])  # the fare, in brief
 
 
 @pytest.mark.slow

@@ -96,6 +96,21 @@ def test_an_answer_chosen_among_candidates_says_so() -> None:
     assert "candidate" not in render.turn_message(Turn("ask", "q", own), 1)
 
 
+def test_a_checked_answer_of_a_sentence_leads_with_its_key_span() -> None:
+    c = Citation(1, passage("x"), 0, 1)
+    long = "Delay was ordered to pay $76,700 in restitution to his victims [1]"
+    checked = Answer(long, True, (c,), answer_type="amount", check="passed", key="$76,700")
+    out = render.turn_message(Turn("ask", "q", checked), 1)
+    assert out.startswith('<span class="pq-key">In brief: &#36;76,700</span>')
+    hostile = Answer(f"{XSS} {long}", True, (c,), answer_type="amount", check="passed", key=XSS)
+    assert_inert(render.turn_message(Turn("ask", "q", hostile), 1))
+    # Not when the answer is the span itself, nor for a free-text answer or one the check did not find.
+    short = Answer("$76,700 [1]", True, (c,), answer_type="amount", check="passed", key="$76,700")
+    free = Answer(long, True, (c,), answer_type="text", check="not checked", key="restitution to his victims")
+    unchecked = Answer(long, True, (c,), answer_type="amount", check="refused", key="$76,700")
+    assert all("pq-key" not in render.turn_message(Turn("ask", "q", a), 1) for a in (short, free, unchecked))
+
+
 def test_an_answer_cut_by_the_token_limit_says_so() -> None:
     assert render.looks_cut("Night buses return. The service will run from")
     assert render.looks_cut("It costs $2 [1]")

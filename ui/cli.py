@@ -157,8 +157,10 @@ def _print_result(result: Answer, raw: str, as_json: bool) -> None:
     # A refusal is reworded and a missing citation marker added after streaming: show the final text.
     if result.text.strip() != raw.strip():
         typer.echo(f"\n{result.text}")
-    from ui.render import reader_note
+    from ui.render import key_line, reader_note
 
+    if key := key_line(result):
+        typer.echo(key)
     if note := reader_note(result):
         typer.echo(f"({note} Candidates: {'; '.join(result.candidates)})")
     typer.echo("")

@@ -76,6 +76,8 @@ def turn_message(turn: Turn, number: int) -> str:
     if turn.kind == "error":
         return f"⚠ {escape_markdown(a.text)}"
     body = link_citations(escape_markdown(a.text), number, [c.n for c in a.citations])
+    if turn.kind == "ask" and (key := key_line(a)):
+        body = f'<span class="pq-key">{escape_markdown(key)}</span>\n\n{body}'
     if turn.kind == "ask" and (note := reader_note(a)):
         body += f'\n\n<span class="pq-reader">{html.escape(note)}</span>'
     if turn.kind in ("release", "topic") and not turn.stopped and looks_cut(a.text):
@@ -86,6 +88,21 @@ def turn_message(turn: Turn, number: int) -> str:
     if turn.stopped:
         body += "\n\n*Stopped.*"
     return body
+
+
+# A key line is worth its room only above an answer that is a sentence or more, not one that is the span.
+KEY_LINE_MIN_EXTRA_WORDS = 6
+
+
+def key_line(answer: Answer) -> str:
+    """The answer in a few words, above an answer of a typed question whose key span the check found in
+    the passages: the figure, date or name to scan for. Free-text answers keep only their sentence (their
+    key words are a guess, for JSON and the evaluation)."""
+    if not answer.found or answer.answer_type in ("", "text") or answer.check != "passed" or not answer.key:
+        return ""
+    if len(answer.text.split()) < len(answer.key.split()) + KEY_LINE_MIN_EXTRA_WORDS:
+        return ""
+    return f"In brief: {answer.key}"
 
 
 def reader_note(answer: Answer) -> str:

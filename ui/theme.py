@@ -40,6 +40,7 @@ CSS = """
 .pq-turn-head q { font-weight: 400; }
 .pq-searched { font-size: 0.85rem; color: var(--body-text-color-subdued); margin: -4px 0 8px; }
 .pq-reader { font-size: 0.85rem; color: var(--body-text-color-subdued); }
+.pq-key { font-weight: 600; }
 .pq-card {
   border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px; margin: 0 0 10px;
   background: var(--block-background-fill); scroll-margin-top: 12px;
