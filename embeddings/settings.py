@@ -14,7 +14,8 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "PRESSQA_"
-SummaryLength = Literal["short", "bullets", "detailed"]
+# "facts": a release's fact sheet (qa.fact_sheet), its own words line by line; no model writes it.
+SummaryLength = Literal["short", "bullets", "detailed", "facts"]
 
 
 class SettingsError(ValueError):

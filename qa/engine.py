@@ -20,7 +20,7 @@ from qa.prompt import SummaryLength
 from qa.reader import ReaderSteps
 from qa.retrieve import RetrievalConfig, Retriever
 from qa.runtime import TextGenerator
-from qa.summarize import ReleaseSummaryStream, StatusCallback, TopicSummaryStream
+from qa.summarize import FactSheetStream, ReleaseSummaryStream, StatusCallback, TopicSummaryStream
 
 
 class QuestionError(ValueError):
@@ -150,10 +150,12 @@ class Engine:
         model: str | None = None,
         stop: threading.Event | None = None,
         on_status: StatusCallback | None = None,
-    ) -> ReleaseSummaryStream:
+    ) -> ReleaseSummaryStream | FactSheetStream:
         found = self.index.release(self.find_release(release))
         assert found is not None
         length = length or self.settings.summary_length
+        if length == "facts":
+            return FactSheetStream(found)
         return ReleaseSummaryStream(
             self.generator(model), length, stop, on_status, budget_s=self.settings.generation_budget_s, release=found
         )
@@ -171,6 +173,8 @@ class Engine:
     ) -> TopicSummaryStream:
         topic = self.check_question(topic)
         length = length or self.settings.summary_length
+        if length == "facts":
+            raise QuestionError("A fact sheet is made for one release: give a release, or pick another length.")
         max_releases = max_releases or self.settings.max_releases
         filters = Filters(since=since, until=until, organisation=organisation)
         passages = self.retriever.search(topic, k=max_releases * 3, filters=filters).passages

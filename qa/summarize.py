@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from embeddings.text.markers import marker_numbers
 from embeddings.text.sentences import split_sentences
 from embeddings.types import Release
+from qa.fact_sheet import fact_sheet
 from qa.generate import Generator
 from qa.prompt import (
     LENGTH_TOKENS,
@@ -123,6 +124,27 @@ class ReleaseSummaryStream(SummaryStream):
         whole = release_passage(release)
         citation = Citation(1, whole, 0, len(release.text))
         self.summary = Answer(text.strip(), True, (citation,), (whole,), release.title, self.timings)
+
+
+@dataclass
+class FactSheetStream:
+    """A release's fact sheet as a summary: every line the release's own words, each cited to its sentence.
+    No model: the whole text comes at once."""
+
+    release: Release
+    summary: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        started = time.perf_counter()
+        sheet = fact_sheet(self.release)
+        whole = release_passage(self.release)
+        numbers = sheet.numbered_sentences()
+        citations = tuple(Citation(n, whole, a, b) for (a, b), n in numbers.items())
+        text = "\n".join(sheet.lines()) or "The release states no names, dates, places or amounts to list."
+        timings = {"total": time.perf_counter() - started}
+        self.summary = Answer(text, bool(sheet.facts), citations, (whole,), self.release.title, timings,
+                              facts=sheet.facts)  # fmt: skip
+        yield text
 
 
 @dataclass

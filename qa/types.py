@@ -57,6 +57,25 @@ class Citation:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One line of a release's fact sheet (qa.fact_sheet)."""
+
+    part: str  # qa.fact_sheet.PARTS: "what", "who", "when", "where", "amounts", "penalties", "numbers", "quotes"
+    key: str  # the fact itself, in the release's words: "$2.6 million", "Joyce R. Branda"
+    start: int  # the sentence that states it, as offsets into the release text
+    end: int
+    before: str = ""  # the words around it that say what it is
+    after: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.before}{self.key}{self.after}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"part": self.part, "key": self.key, "text": self.text, "start": self.start, "end": self.end}
+
+
 # "model": the model's own words (checked when the question has a type); "chosen": the model chose it among
 # the candidates after its own answer failed the check; "best supported": the best-supported candidate,
 # when the choice gave no usable number; "refused": the releases do not say.
@@ -86,6 +105,7 @@ class Answer:
     # The answer in a few words (qa.key_words): the checked or chosen span for a typed question, else what
     # the answer says that the question did not; "" for a refusal or a summary.
     key: str = ""
+    facts: tuple[Fact, ...] = ()  # a fact sheet's lines, each cited by the citation of the same sentence
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +122,7 @@ class Answer:
                 {"release_id": p.release_id, "title": p.title, "score": round(p.score, 6)} for p in self.passages
             ],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            **({"facts": [f.to_json() for f in self.facts]} if self.facts else {}),
         }
 
 

@@ -89,9 +89,10 @@ class Api:
         """Summarise one release (its id, or words of its title) or every release on a topic.
 
         Give exactly one of release and topic. since/until/organisation narrow a topic. length: short,
-        bullets or detailed. max_releases: releases a topic summary draws on (0: the server's default).
-        Returns the same shape as /ask, with the summary in "answer" and, in "question", the release's
-        title or the topic.
+        bullets, detailed, or facts (one release's fact sheet: its names, dates, places, amounts and quotes,
+        each cited; then "facts" lists them as {part, key, text, start, end}). max_releases: releases a
+        topic summary draws on (0: the server's default). Returns the same shape as /ask, with the summary
+        in "answer" and, in "question", the release's title or the topic.
         """
         if bool(release.strip()) == bool(topic.strip()):
             raise gr.Error("Give exactly one of 'release' (an id or title words) and 'topic'.", print_exception=False)

@@ -150,7 +150,8 @@ def _load_model(engine: Engine, options: Options, emit: Emit) -> None:
 
 def _summarize_release(engine: Engine, request: Request, options: Options, stop: threading.Event, emit: Emit) -> Turn:
     release = engine.find_release(request.text)
-    _load_model(engine, options, emit)
+    if options.length != "facts":  # a fact sheet needs no model
+        _load_model(engine, options, emit)
     emit("status", "Reading the release…")
     stream = engine.summarize_release(
         release, options.length, options.model, stop, on_status=lambda m: emit("status", m)

@@ -202,7 +202,12 @@ def summarize(
     since: Annotated[str | None, typer.Option(help="With --query: from this date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="With --query: up to this date (YYYY-MM-DD).")] = None,
     length: Annotated[
-        str | None, typer.Option("--length", "--summary-length", help="short, bullets or detailed.")
+        str | None,
+        typer.Option(
+            "--length",
+            "--summary-length",
+            help="short, bullets, detailed, or facts (a release's fact sheet, no model).",
+        ),
     ] = None,
     max_releases: Annotated[
         int | None, typer.Option("--max-releases", help="With --query: releases the summary draws on.")
@@ -220,7 +225,8 @@ def summarize(
     filters = _filters(since, until)
     settings = _settings(index=index, model=model, runtime=runtime, summary_length=length, max_releases=max_releases)
     engine = _engine(settings)
-    _announce(engine)
+    if settings.summary_length != "facts":  # a fact sheet uses no model
+        _announce(engine)
     try:
         if release is not None:
             stream = engine.summarize_release(release, on_status=lambda m: typer.echo(m, err=True))

@@ -178,7 +178,11 @@ class Page:
                     elem_id="pq-org",
                 )
                 self.length = gr.Radio(
-                    ["short", "bullets", "detailed"], value="short", label="Summary length", elem_id="pq-length"
+                    [("short", "short"), ("bullets", "bullets"), ("detailed", "detailed"), ("fact sheet", "facts")],
+                    value="short",
+                    label="Summary length",
+                    info="A fact sheet lists one release's names, dates, places, amounts and quotes, each cited",
+                    elem_id="pq-length",
                 )
                 self.stats_detail = gr.Markdown(stats_line(self.engine), elem_id="pq-stats-detail")
 

@@ -1,0 +1,140 @@
+"""Who said what in a release: its quotes, each with its speaker, the speaker's role and its place.
+
+Press releases quote officials in one shape: the words, then ", said" and the speaker with a title
+("..., said Acting Assistant Attorney General Joyce R. Branda for the Justice Department's Civil
+Division."), or the speaker then "said". Scraping often drops the quote marks (the DOJ corpus has none),
+so marks are not required: a sentence that ends in such an attribution is a quote, and so are the sentences
+after it in its paragraph (a release gives a quote a paragraph of its own). With marks, the marked words
+are the quote, wherever the attribution stands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from embeddings.text.sentences import split_sentences
+from qa.spans import find_spans
+
+_VERB = r"(?:said|says|stated|states|added|adds|noted|notes|explained|commented|remarked|declared)"
+_NAME = r"(?:(?:[A-Z][\w.'’-]*|of|the|for|and|de|van)\s+){0,12}?[A-Z][\w.'’-]*"
+# "..., said Acting Assistant Attorney General Joyce R. Branda for the Civil Division."
+_SAID_WHO = re.compile(rf",?\s+{_VERB}\s+(?P<who>(?:the\s+)?{_NAME}(?:,?\s+(?:of|for|at|with)\s+[^.;]*?)?)\s*[.!]?\s*$")
+# "..., Branda said." / "..., the FBI's Smith added."
+_WHO_SAID = re.compile(rf",\s+(?P<who>(?:the\s+)?{_NAME})\s+{_VERB}\s*[.!]?\s*$")
+# “Marked words,” said X. / "Marked words," X said.
+_MARKED_ATTRIBUTION = re.compile(rf"^\s*,?\s*(?:{_VERB}\s+(?P<who1>[^.;“\"]+)|(?P<who2>[^.;“\"]+?)\s+{_VERB})")
+_PARAGRAPHS = re.compile(r"\n\s*\n|\n(?=\S)")
+# A quote is words of opinion or intent, not a fragment: "Smith, said the report" is not one.
+MIN_QUOTE_WORDS = 6
+_ROLE_EDGES = " ,.;:"
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    speaker: str  # the person's name, or the body speaking ("the FBI") when no person is named
+    role: str  # the title and body around the name: "Acting Assistant Attorney General ... Civil Division"
+    text: str  # the quoted words, without the attribution
+    start: int  # the quote with its attribution, as offsets into the release text
+    end: int
+
+
+def find_quotes(text: str) -> list[Quote]:
+    """Every quote in `text`, in order; marked quotes first where a marked and an unmarked reading overlap."""
+    marked = list(_marked_quotes(text))
+    taken = [(q.start, q.end) for q in marked]
+    unmarked = [q for q in _attributed_paragraphs(text) if not any(q.start < e and s < q.end for s, e in taken)]
+    merged: list[Quote] = []
+    for q in sorted(marked + unmarked, key=lambda q: q.start):
+        last = merged[-1] if merged else None
+        if last is not None and last.speaker == q.speaker and "\n" not in text[last.end : q.start]:
+            # “...,” said Mayor Voss. “...”: one quote, in two pieces
+            joined = f"{last.text.rstrip(',')}{'' if last.text.endswith(('.', '!', '?')) else '.'} {q.text}"
+            merged[-1] = Quote(last.speaker, last.role, joined, last.start, q.end)
+        else:
+            merged.append(q)
+    return merged
+
+
+def _attributed_paragraphs(text: str) -> Iterator[Quote]:
+    start = 0
+    for m in [*_PARAGRAPHS.finditer(text), None]:
+        end = m.start() if m else len(text)
+        yield from _paragraph_quotes(text, start, end)
+        start = m.end() if m else len(text)
+
+
+def _paragraph_quotes(text: str, start: int, end: int) -> Iterator[Quote]:
+    sentences = [(start + s.start, start + s.end) for s in split_sentences(text[start:end])]
+    for i, (a, b) in enumerate(sentences):
+        sentence = text[a:b]
+        m = _SAID_WHO.search(sentence) or _WHO_SAID.search(sentence)
+        if not m or '"' in sentence or "“" in sentence:
+            continue
+        words = sentence[: m.start()].strip(" ,")
+        if len(words.split()) < MIN_QUOTE_WORDS:
+            continue
+        speaker, role = _speaker(m["who"])
+        if not speaker:
+            continue
+        # The rest of the paragraph goes on quoting, unless another attribution starts there.
+        rest_end = b
+        for c, d in sentences[i + 1 :]:
+            following = text[c:d]
+            if _SAID_WHO.search(following) or _WHO_SAID.search(following):
+                break
+            rest_end = d
+        more = text[b:rest_end].strip()
+        quoted = f"{words}. {more}" if more else words
+        yield Quote(speaker, role, " ".join(quoted.split()), a, rest_end)
+
+
+def _marked_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each marked passage, quote marks included, pairing marks in order: a short "poor"
+    must close before the next quote opens, or the text between two quotes would read as one."""
+    opened: int | None = None
+    for m in re.finditer(r"[“”\"]", text):
+        mark = m.group()
+        if opened is None and mark in '“"':
+            opened = m.start()
+        elif opened is not None and mark in '”"':
+            yield opened, m.end()
+            opened = None
+        elif mark == "“":
+            opened = m.start()  # an opening mark never closed: start again here
+
+
+def _marked_quotes(text: str) -> Iterator[Quote]:
+    last: Quote | None = None
+    for start, end in _marked_spans(text):
+        words = text[start + 1 : end - 1].strip(" ,")
+        if len(words.split()) < MIN_QUOTE_WORDS or "\n\n" in words:
+            continue
+        line_end = text.find("\n", end)
+        after = _MARKED_ATTRIBUTION.match(text[end : min(end + 160, line_end if line_end >= 0 else len(text))])
+        who = (after["who1"] or after["who2"]) if after else ""
+        if not who:
+            # "Branda said: “...”" — the attribution before the quote.
+            before = re.search(rf"(?P<who>{_NAME})\s+{_VERB}[,:]?\s*$", text[max(0, start - 120) : start])
+            who = before["who"] if before else ""
+        speaker, role = _speaker(who)
+        if not speaker and last is not None and "\n" not in text[last.end : start]:
+            speaker, role = last.speaker, last.role  # the same speaker goes on in the same paragraph
+        if speaker:
+            last = Quote(speaker, role, " ".join(words.split()), start, end + (after.end() if after else 0))
+            yield last
+
+
+def _speaker(who: str) -> tuple[str, str]:
+    """The name in an attribution and the role around it; ("", "") when it names no one."""
+    who = who.strip(_ROLE_EDGES)
+    if not who or len(who.split()) > 25:
+        return "", ""
+    people = find_spans("person", who)
+    if not people:
+        # Not a person the rules know; a capitalised body ("the FBI", "Chairman Kaye") still speaks.
+        return (who, "") if re.match(r"(?:the\s+)?[A-Z]", who) and len(who.split()) <= 8 else ("", "")
+    name = max(people, key=lambda s: (len(s.text.split()), -s.start))
+    role = f"{who[: name.start]} {who[name.end :]}".strip(_ROLE_EDGES)
+    return name.text, " ".join(role.split())
