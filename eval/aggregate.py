@@ -5,6 +5,7 @@ Reads records (eval.records) and makes the RunSummary that summary.json holds; w
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -93,6 +94,8 @@ SUMMARY_DEFINITIONS = {
     "rouge": f"F-measure against the reference; {ROUGE_L_NOTE}; both texts split into sentences first",
     "faithful_*": "share of the numbers / dates / capitalised names in all summaries that occur in the source "
     "release (normalised values; a name counts when it or each of its words occurs)",
+    "baselines (by_type)": "lead-3: the release's first three sentences; first paragraph: up to its first blank "
+    "line; first N words: its first words, as many as the product's summary of it has (eval/baselines.py)",
     "latency_s": "first_token: from asking to the first streamed piece (includes map-reduce notes for long "
     "releases); total: the whole summary, wall clock, model already loaded",
 }
@@ -127,6 +130,27 @@ def summaries_metrics(records: Sequence[SummaryResult]) -> Metrics:
     }
 
 
+def baseline_metrics(records: Sequence[SummaryResult]) -> dict[str, Metrics]:
+    """The baselines' key facts, ROUGE and length over the same releases, one group each (eval.baselines).
+    The length baseline is named per release ("first 64 words"): it groups as "first N words"."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        if r.error:
+            continue
+        for name, scores in r.baselines.items():
+            if "rouge" in scores:
+                groups[re.sub(r"^first \d+ words$", "first N words", name)].append(scores)
+    return {
+        name: {
+            "n": len(rows),
+            "key_fact_recall": _r(mean(s.get("key_fact_recall") for s in rows)),
+            **{k: _r(mean(s["rouge"].get(k) for s in rows)) for k in ROUGE_TYPES},
+            "words_mean": _r(mean(s.get("words") for s in rows), 1),
+        }
+        for name, rows in groups.items()
+    }
+
+
 def summarize(
     kind: Literal["qa", "summaries"],
     records: Sequence[ItemResult],
@@ -146,8 +170,9 @@ def summarize(
         groups = {t: qa_group_metrics(rs) for t, rs in sorted(by_type.items())}
         definitions = QA_DEFINITIONS
     else:
-        overall = summaries_metrics([r for r in records if isinstance(r, SummaryResult)])
-        groups, definitions = {}, SUMMARY_DEFINITIONS
+        summaries = [r for r in records if isinstance(r, SummaryResult)]
+        overall = summaries_metrics(summaries)
+        groups, definitions = baseline_metrics(summaries), SUMMARY_DEFINITIONS
     return RunSummary(
         kind=kind,
         config=config,

@@ -157,6 +157,9 @@ class SummaryResult:
     rouge: dict[str, float] = field(default_factory=dict)
     words: int | None = None
     reference_words: int | None = None
+    # The trivial summaries of the same release (eval.baselines), name -> {"text", then after scoring
+    # "key_fact_recall", "rouge", "words"}: every run measures how far above them the product is.
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -180,7 +183,7 @@ class SummaryResult:
             known["faithfulness"] = Faithfulness(**{k: list(faith.get(k) or []) for k in kinds})
         for name in ("key_facts", "missing_facts"):
             known[name] = tuple(known.get(name) or ())
-        for name in ("latency", "engine_timings", "rouge"):
+        for name in ("latency", "engine_timings", "rouge", "baselines"):
             known[name] = dict(known.get(name) or {})
         known["release_id"] = str(known["release_id"])
         known.setdefault("reference", "")

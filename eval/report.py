@@ -177,9 +177,16 @@ def summary_report_md(summary: RunSummary, records: Sequence[SummaryResult]) -> 
     lat = o["latency_s"]
     sections = [
         (
-            "Quality (ROUGE F-measures ×100)",
+            "Quality (ROUGE F-measures ×100), with the trivial baselines on the same releases",
             _md_table(
-                [label for _, label, _ in SUMMARY_COLUMNS], [[_fmt(o.get(k), pct) for k, _, pct in SUMMARY_COLUMNS]]
+                ["summary", *(label for _, label, _ in SUMMARY_COLUMNS)],
+                [
+                    ["pressqa", *(_fmt(o.get(k), pct) for k, _, pct in SUMMARY_COLUMNS)],
+                    *(
+                        [name, *(_fmt(m.get(k), pct) for k, _, pct in SUMMARY_COLUMNS)]
+                        for name, m in summary.by_type.items()
+                    ),
+                ],
             ),
         ),
         (

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from eval.baselines import baseline_summaries
 from eval.gold import GoldSummary
-from eval.metrics import faithfulness
+from eval.metrics import faithfulness, word_count
 from eval.records import SummaryResult
 from eval.runner import run_items
 from eval.scoring import score_summary
@@ -48,6 +49,10 @@ def evaluate_summary(engine: Any, item: GoldSummary, options: SummaryOptions) ->
         summary=summary,
         key_facts=tuple(item.key_facts),
         faithfulness=faithfulness(summary, release.text),
+        baselines={
+            name: {"text": text}
+            for name, text in baseline_summaries(release.text, release.title, word_count(summary)).items()
+        },
         latency={"first_token": round(first_piece if first_piece is not None else total, 4), "total": round(total, 4)},
         engine_timings={k: round(v, 4) for k, v in stream.summary.timings.items()},
     )

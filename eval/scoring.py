@@ -57,8 +57,19 @@ def score_summary(record: SummaryResult) -> SummaryResult:
         return record
     summary = record.summary or ""
     recall, missing = key_fact_recall(summary, record.key_facts)
+    baselines = {}
+    for name, baseline in record.baselines.items():
+        text = baseline.get("text") or ""
+        base_recall, _ = key_fact_recall(text, record.key_facts)
+        baselines[name] = {
+            "text": text,
+            "key_fact_recall": None if base_recall is None else round(base_recall, 4),
+            "rouge": {k: round(v, 4) for k, v in rouge(text, record.reference).items()},
+            "words": word_count(text),
+        }
     return replace(
         record,
+        baselines=baselines,
         key_fact_recall=None if recall is None else round(recall, 4),
         missing_facts=tuple(missing),
         rouge={k: round(v, 4) for k, v in rouge(summary, record.reference).items()},

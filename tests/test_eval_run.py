@@ -364,9 +364,16 @@ def test_runners_score_what_the_engine_says(tmp_path: Path) -> None:
     assert "John Smith" in s1.faithfulness.names_unsupported
     assert s1.rouge["rouge1"] > 0.5 and s1.words == 12
     assert s2.error and "not in the index" in s2.error
+    # The trivial summaries of the same release, scored the same way in the same run.
+    lead = s1.baselines["lead-3"]
+    assert lead["text"] == "Fiskars Brands Inc. will pay $2.6 million. 103,000 axes." and lead["key_fact_recall"] == 1.0
+    assert s1.baselines["first 12 words"]["words"] == 9  # the release is shorter than the summary
     summary = summarize("summaries", records, {"gold": "g"}, {}, git=None, machine=None)
     assert summary.overall["errors"] == 1 and summary.overall["key_fact_recall"] == 0.5
+    assert set(summary.by_type) == {"lead-3", "first paragraph", "first N words"}
+    assert summary.by_type["lead-3"]["key_fact_recall"] == 1.0
     write_outputs(tmp_path / "s", summary, records)
+    assert "| lead-3 | 1 | 100.0 |" in (tmp_path / "s" / "report.md").read_text()
     assert (tmp_path / "s" / "scores.png").exists()
 
 
