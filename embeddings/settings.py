@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Releases a topic summary draws on (it retrieves 3 passages per release; 20 excerpts fit the prompt).
     max_releases: int = Field(6, ge=1, le=20)
     summary_length: SummaryLength = "short"
+    # Single-release summaries are written from the release with its fact sheet's key facts listed for the
+    # model to carry (qa.fact_sheet.summary_facts); false: from the release alone. See README, summaries.
+    summary_facts_first: bool = True
     # Wall-clock cap on one answer or summary, whatever the CPU: a detailed summary (420 tokens) by the
     # slowest pairing measured (1.5B in transformers on the EPYC, ~2-3 tok/s) fits in 300 s.
     generation_budget_s: float = Field(300.0, gt=0, le=3600)

@@ -157,7 +157,13 @@ class Engine:
         if length == "facts":
             return FactSheetStream(found)
         return ReleaseSummaryStream(
-            self.generator(model), length, stop, on_status, budget_s=self.settings.generation_budget_s, release=found
+            self.generator(model),
+            length,
+            stop,
+            on_status,
+            budget_s=self.settings.generation_budget_s,
+            release=found,
+            facts_first=self.settings.summary_facts_first,
         )
 
     def summarize_topic(

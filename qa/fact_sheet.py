@@ -25,9 +25,22 @@ MAX_LINES = {"who": 6, "when": 4, "where": 4, "amounts": 6, "penalties": 5, "num
 # Words of context on each side of a span, within its sentence.
 CONTEXT_WORDS = 6
 QUOTE_WORDS = 40  # a quote's first words; the citation holds the whole
-# People and organisations are looked for in the release's opening, where it says who the story is about;
-# further in come agents, judges and prosecutors, who are in the quotes part when they speak.
-WHO_FROM_FIRST_SENTENCES = 4
+# Who the release is about is who it names most: the defendant or the company comes back by surname or
+# short name in sentence after sentence, the officials announcing the case once or twice. An official's
+# title before a name ("Assistant Attorney General", "Special Agent in Charge") counts against it this many
+# mentions; the officials are in the quotes part when they speak.
+OFFICIAL_PENALTY = 2
+# ... and so does a name that is itself a prosecutor's or investigator's ("Trial Attorney Dustin M. Davis",
+# "Justice Departments Tax Division", "FBIs New York Field Office").
+_OFFICIAL_NAME = re.compile(
+    r"\b(?:attorneys?|agents?|divisions?|sections?|office|bureau|police|sheriffs?|inspector|task force|FBIs?|IRS)\b",
+    re.IGNORECASE,
+)
+_OFFICIAL_BEFORE = re.compile(
+    r"(?:attorney|agent|director|secretary|commissioner|chief|inspector|in charge|chairman|administrator)"
+    r"(?: general)?\s+$",
+    re.IGNORECASE,
+)
 LEAD_MIN_WORDS = 8
 HEADLINE_CAPITALISED = 0.7
 # Lines that open a release without saying anything: a reference code, a dateline, "For Immediate Release".
@@ -90,25 +103,8 @@ def fact_sheet(release: Release) -> FactSheet:
     lead = _lead(text, sentences)
     if lead is not None:
         a, b = lead
-        lead_text = _DATELINE.sub("", " ".join(text[a:b].split()))
-        head, _, rest = lead_text.partition(" ")
-        if rest and head.isupper() and fold(head) in PLACES:  # "WASHINGTON TRW Deutschland ...": the dash lost
-            lead_text = rest
-        facts.append(Fact("what", lead_text, a, b))
-    opening_end = sentences[min(len(sentences), WHO_FROM_FIRST_SENTENCES) - 1][1] if sentences else 0
-    # A person by a full name: a lone capitalised word is as often a demonym ("Aruban") as a surname, and
-    # a surname alone comes after the full name anyway.
-    who = [
-        *(s for s in find_spans("person", text[:opening_end], release.date) if len(s.text.split()) > 1),
-        *(s for s in find_spans("organisation", text[:opening_end], release.date) if not _adjective(text, s)),
-    ]
-    title = release.title.strip().lower()
-    who = [
-        _without_dateline(s)
-        for s in who
-        if s.text.lower() not in _NOT_WHO and not (title and title.startswith(s.text.lower()))
-    ]
-    facts += _named(sorted(who, key=lambda s: s.start), "who", text, sentences)
+        facts.append(Fact("what", _DATELINE.sub("", " ".join(text[a:b].split())), a, b))
+    facts += _named(_who(release, text), "who", text, sentences)
     dates = [s for s in find_spans("date", text, release.date) if not text[max(0, s.start - 2) : s.start].count("(")]
     facts += _spans("when", dates, text, sentences)  # the dateline "(Jan. 25, 2013)" is the release's date
     facts += _named(find_spans("place", text, release.date), "where", text, sentences)
@@ -125,6 +121,24 @@ def fact_sheet(release: Release) -> FactSheet:
     return FactSheet(release, tuple(facts))
 
 
+# The facts a summary is asked to carry, at most this many a part, from the parts that hold what a press
+# release summary must say (who, the amounts and penalties, counts, where, when); more than about ten and
+# a two-sentence summary turns into a list.
+SUMMARY_FACTS = (("who", 3), ("amounts", 2), ("penalties", 2), ("numbers", 2), ("where", 1), ("when", 1))
+
+
+def summary_facts(sheet: FactSheet) -> list[str]:
+    """The key facts for a summary to carry, in the release's words: names and values alone, except a
+    value's nearest words where they say what it is ("civil penalty of $2.6 million")."""
+    out: list[str] = []
+    for part, most in SUMMARY_FACTS:
+        for f in sheet.part(part)[:most]:
+            if part == "when" and "(" in f.key:
+                continue  # "today (December 31, 2014)": the release's own day, not an event's
+            out.append(f.key)
+    return list(dict.fromkeys(out))
+
+
 def _without_heading(release: Release) -> str:
     """The text with its title line and its opening dateline blanked out (offsets kept): they repeat the
     facts the body states, and the body's sentence is the one to cite."""
@@ -136,9 +150,11 @@ def _without_heading(release: Release) -> str:
                 text = text[: s.start] + " " * (s.end - s.start) + text[s.end :]
                 break
     first = text.lstrip()
+    at = len(text) - len(first)
     if m := _DATELINE.match(first):
-        at = len(text) - len(first)
         text = text[:at] + " " * m.end() + text[at + m.end() :]
+    elif (m := re.match(r"[A-Z]{4,}(?= [A-Z])", first)) and fold(m.group()) in PLACES:
+        text = text[:at] + " " * m.end() + text[at + m.end() :]  # "WASHINGTON TRW ...": the scrape lost the dash
     return text
 
 
@@ -163,6 +179,36 @@ def _headline(words: Sequence[str]) -> bool:
     """A title line repeated in the text: most words capitalised, no full stop."""
     capitalised = sum(w[0].isupper() for w in words)
     return not words[-1].endswith(".") and capitalised >= HEADLINE_CAPITALISED * len(words)
+
+
+def _who(release: Release, text: str) -> list[TypedSpan]:
+    """People (by a full name: a lone capitalised word is as often a demonym as a surname) and bodies,
+    most-named first."""
+    spans = [
+        *(s for s in find_spans("person", text, release.date) if len(s.text.split()) > 1),
+        *(s for s in find_spans("organisation", text, release.date) if not _adjective(text, s)),
+    ]
+    title = release.title.strip().lower()
+    spans = [
+        _without_dateline(s)
+        for s in spans
+        if s.text.lower() not in _NOT_WHO
+        and not (title and title.startswith(s.text.lower()))
+        and not re.fullmatch(r"(?:[A-Z][a-z]?\.?){1,3}|(?:A|An|The) .*", s.text)  # "N.Y.", "M.D.", "A Florida"
+    ]
+    folded = fold(text)
+
+    def prominence(span: TypedSpan) -> tuple[int, int]:
+        words = name_words(span.text)
+        # A person by surname, a body by its first word ("Fiskars" of "Fiskars Brands Inc").
+        word = (words[-1] if span.kind == "person" else words[0]) if words else ""
+        mentions = len(re.findall(rf"\b{re.escape(word)}\b", folded)) if word else 0
+        official = bool(
+            _OFFICIAL_BEFORE.search(text[max(0, span.start - 40) : span.start]) or _OFFICIAL_NAME.search(span.text)
+        )
+        return -(mentions - OFFICIAL_PENALTY * official), span.start
+
+    return sorted(spans, key=prominence)
 
 
 def _adjective(text: str, span: TypedSpan) -> bool:

@@ -257,8 +257,13 @@ def rewrite_messages(question: str, history: Sequence[tuple[str, str]]) -> list[
     ]
 
 
-def summary_messages(title: str, text: str, length: SummaryLength) -> list[Message]:
-    user = f"Press release: {title}\n\n{text}\n\n{LENGTH_INSTRUCTIONS[length]}"
+def summary_messages(title: str, text: str, length: SummaryLength, facts: Sequence[str] = ()) -> list[Message]:
+    """`facts`: key facts the summary must carry (qa.fact_sheet.summary_facts), listed after the release."""
+    must = ""
+    if facts:
+        listed = "\n".join(f"- {f}" for f in facts)
+        must = f"\n\nKey facts the summary must state, copied exactly as written:\n{listed}"
+    user = f"Press release: {title}\n\n{text}{must}\n\n{LENGTH_INSTRUCTIONS[length]}"
     return [{"role": "system", "content": SUMMARY_SYSTEM}, {"role": "user", "content": user}]
 
 
@@ -271,9 +276,14 @@ def section_notes_messages(title: str, part: int, parts: int, text: str) -> list
     return [{"role": "system", "content": SUMMARY_SYSTEM}, {"role": "user", "content": user}]
 
 
-def combine_notes_messages(title: str, notes: Sequence[str], length: SummaryLength) -> list[Message]:
+def combine_notes_messages(
+    title: str, notes: Sequence[str], length: SummaryLength, facts: Sequence[str] = ()
+) -> list[Message]:
     joined = "\n".join(notes)
-    user = f"Key facts from all parts of the press release '{title}':\n\n{joined}\n\n{LENGTH_INSTRUCTIONS[length]}"
+    must = "".join(f"\n- {f}" for f in facts)
+    must = f"\n\nKey facts the summary must state, copied exactly as written:{must}" if facts else ""
+    instruction = LENGTH_INSTRUCTIONS[length]
+    user = f"Key facts from all parts of the press release '{title}':\n\n{joined}{must}\n\n{instruction}"
     return [{"role": "system", "content": SUMMARY_SYSTEM}, {"role": "user", "content": user}]
 
 

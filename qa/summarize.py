@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from embeddings.text.markers import marker_numbers
 from embeddings.text.sentences import split_sentences
 from embeddings.types import Release
-from qa.fact_sheet import fact_sheet
+from qa.fact_sheet import fact_sheet, summary_facts
 from qa.generate import Generator
 from qa.prompt import (
     LENGTH_TOKENS,
@@ -92,14 +92,16 @@ class SummaryStream:
 @dataclass
 class ReleaseSummaryStream(SummaryStream):
     release: Release | None = None
+    facts_first: bool = True  # Settings.summary_facts_first
 
     def __iter__(self) -> Iterator[str]:
         release = self.release
         assert release is not None
         started = time.perf_counter()
         max_tokens = LENGTH_TOKENS[self.length]
+        facts = summary_facts(fact_sheet(release)) if self.facts_first else []
         if self.generator.count_tokens(release.text) <= SINGLE_PASS_TOKENS:
-            messages = summary_messages(release.title, release.text, self.length)
+            messages = summary_messages(release.title, release.text, self.length, facts)
         else:
             sections = split_sections(release.text, self.generator.count_tokens)
             notes = []
@@ -113,7 +115,7 @@ class ReleaseSummaryStream(SummaryStream):
                 )
             self.timings["map"] = time.perf_counter() - started
             self._status("Combining the parts…")
-            messages = combine_notes_messages(release.title, notes, self.length)
+            messages = combine_notes_messages(release.title, notes, self.length, facts)
         text = ""
         for piece in self.generator.stream(messages, max_tokens, self.stop, self.budget_s):
             if not text:

@@ -104,3 +104,16 @@ def test_pressqa_summarize_facts_needs_no_model(sample_index_dir: Path) -> None:
         assert line.rstrip().endswith("]"), line
     assert all(q.strip() for q in quotes.values())
     assert "$4.8 million" in next(q for q in quotes.values() if "$4.8 million" in q)
+
+
+def test_the_facts_a_summary_must_carry_lead_with_who_the_release_is_about() -> None:
+    from qa.fact_sheet import summary_facts
+    from qa.prompt import summary_messages
+
+    facts = summary_facts(fact_sheet(FISKARS))
+    # Fiskars is named in sentence after sentence; the official announcing the case is not among the three.
+    assert facts[0] == "Fiskars Brands Inc" and "Joyce R. Branda" not in facts[:3]
+    assert "$2.6 million" in facts and "approximately 103,000 Axes" in facts
+    assert not any("today" in f for f in facts)  # the release's own day is no event
+    prompt = summary_messages(FISKARS.title, FISKARS.text, "short", facts)[1]["content"]
+    assert "must state" in prompt and "- $2.6 million" in prompt
