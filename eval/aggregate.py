@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from eval.metrics import ROUGE_L_NOTE, ROUGE_TYPES, hit_at, mean, percentile, reciprocal_rank
-from eval.records import ItemResult, Metrics, QAResult, RunConfig, RunSummary, SummaryResult
+from eval.records import ItemResult, Metrics, QAResult, RunConfig, RunSummary, SummaryResult, TopicResult
 
 HIT_KS = (1, 3, 5, 10)
 
@@ -20,7 +20,9 @@ def _r(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _latency(records: Sequence[QAResult] | Sequence[SummaryResult], key: str) -> dict[str, float | None]:
+def _latency(
+    records: Sequence[QAResult] | Sequence[SummaryResult] | Sequence[TopicResult], key: str
+) -> dict[str, float | None]:
     values = [r.latency.get(key) for r in records if r.latency]
     return {"p50": _r(percentile(values, 50), 3), "p95": _r(percentile(values, 95), 3), "mean": _r(mean(values), 3)}
 
@@ -151,8 +153,34 @@ def baseline_metrics(records: Sequence[SummaryResult]) -> dict[str, Metrics]:
     }
 
 
+TOPIC_DEFINITIONS = {
+    "release_coverage": "gold releases the summary cites by marker, over the topic's gold releases",
+    "shown_coverage": "gold releases among those shown to the model (what retrieval gave it to cite)",
+    "fact_recall": "gold key facts (verbatim phrases of the gold releases) contained in the summary, normalised",
+    "citation_precision": "cited releases that belong to the topic, over the releases cited",
+    "in_date_order": "story topics whose gold releases are first cited in date order",
+    "latency_s": "first_token and total of Engine.summarize_topic, model already loaded",
+}
+
+
+def topics_metrics(records: Sequence[TopicResult]) -> Metrics:
+    ok = [r for r in records if not r.error]
+    stories = [r for r in ok if r.story and r.in_date_order is not None]
+    return {
+        "n": len(records),
+        "errors": len(records) - len(ok),
+        "release_coverage": _r(mean(r.release_coverage for r in ok)),
+        "shown_coverage": _r(mean(r.shown_coverage for r in ok)),
+        "fact_recall": _r(mean(r.fact_recall for r in ok)),
+        "citation_precision": _r(mean(r.citation_precision for r in ok)),
+        "in_date_order": _r(mean(float(bool(r.in_date_order)) for r in stories)),
+        "stories": len(stories),
+        "latency_s": {k: _latency(ok, k) for k in ("first_token", "total")},
+    }
+
+
 def summarize(
-    kind: Literal["qa", "summaries"],
+    kind: Literal["qa", "summaries", "topics"],
     records: Sequence[ItemResult],
     config: RunConfig,
     timing: dict[str, Any],
@@ -169,6 +197,9 @@ def summarize(
         overall = qa_group_metrics(questions)
         groups = {t: qa_group_metrics(rs) for t, rs in sorted(by_type.items())}
         definitions = QA_DEFINITIONS
+    elif kind == "topics":
+        overall = topics_metrics([r for r in records if isinstance(r, TopicResult)])
+        groups, definitions = {}, TOPIC_DEFINITIONS
     else:
         summaries = [r for r in records if isinstance(r, SummaryResult)]
         overall = summaries_metrics(summaries)

@@ -195,6 +195,50 @@ def summaries(
     finish(run, summary, done)
 
 
+@run_command(eval_app, "topics")
+def topics(
+    run: RunArgs,
+    length: Annotated[str, typer.Option("--length", help="short, bullets or detailed.")] = "short",
+    max_releases: Annotated[
+        int | None, typer.Option("--max-releases", min=1, max=20, help="Releases a summary draws on.")
+    ] = None,
+) -> None:
+    """Summarise every gold topic over the index; score the gold releases cited, their key facts, the
+    citations' precision and, for stories, the date order."""
+    from embeddings.settings import get_settings
+    from eval.aggregate import summarize
+    from eval.gold import read_topics, select
+    from eval.provenance import git_state
+    from eval.run_topics import TopicOptions, run_topics
+    from qa.choice import choose
+
+    if length not in ("short", "bullets", "detailed"):
+        raise fail("--length must be short, bullets or detailed")
+    items = select(read_gold(read_topics, run), run.sample, run.seed, run.limit)
+    settings = get_settings()
+    choice = choose(run.model or settings.model, settings.runtime, settings.quantize)
+    started = time.perf_counter()
+    git = git_state()
+    options = TopicOptions(choice.model, length, max_releases)
+    done = execute(
+        run,
+        "hybrid",
+        (),
+        choice.model,
+        settings.threads,
+        lambda engine, writer: run_topics(engine, items, options, writer, progress=not run.quiet),
+    )
+    config = {
+        **where(run, done, False),
+        "model": choice.model,
+        "runtime": choice.describe(settings.threads),
+        "length": length,
+        "max_releases": max_releases or settings.max_releases,
+        **selection(run, done),
+    }
+    finish(run, summarize("topics", done.records, config, timing(done, started), git=git, machine=done.machine), done)
+
+
 @eval_app.command("compare")
 def compare(
     run_a: Annotated[Path, typer.Argument(help="A run folder (or its summary.json).")],

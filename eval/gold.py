@@ -27,7 +27,7 @@ from typing import Any, Literal, TypeVar
 from embeddings.types import Release
 
 T = TypeVar("T")
-GoldFormat = Literal["qa", "squad", "summaries", "cnndm", "releases"]
+GoldFormat = Literal["qa", "squad", "summaries", "cnndm", "topics", "releases"]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“‘(])")
 _URL_DATE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
 
@@ -107,6 +107,8 @@ def detect_format(path: Path) -> GoldFormat:
     for _, record in _jsonl(path):
         if "question" in record and "answers" in record:
             return "qa"
+        if "topic" in record and "releases" in record:
+            return "topics"
         if "key_facts" in record or ("reference" in record and "release_id" in record):
             return "summaries"
         if "article" in record and "highlights" in record:
@@ -273,6 +275,42 @@ def _summary(path: Path, n: int, r: dict[str, Any]) -> GoldSummary:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class GoldTopic:
+    """A topic summary's gold: the releases that belong to the topic, with each one's date and key facts."""
+
+    id: str
+    topic: str
+    story: bool  # the releases tell one story over time: the summary should follow their dates
+    releases: tuple[str, ...]
+    dates: dict[str, str]  # release id -> YYYY-MM-DD
+    key_facts: dict[str, tuple[str, ...]]  # release id -> facts, each a verbatim phrase of that release
+
+
+def read_topics(path: Path) -> tuple[GoldTopic, ...]:
+    path = Path(path)
+    _gold_format(path, ("topics",), "topic gold file (JSONL lines with 'topic' and 'releases')")
+    topics = []
+    for n, r in _jsonl(path):
+        releases = r.get("releases") or []
+        ids = [_str_id(x.get("release_id")) for x in releases]
+        if not r.get("topic") or not ids or None in ids:
+            raise GoldFormatError(f"{path}:{n}: a gold topic needs a topic and releases with release_id")
+        topics.append(
+            GoldTopic(
+                id=str(r.get("id") or f"{path.stem}-{n}"),
+                topic=str(r["topic"]),
+                story=bool(r.get("story")),
+                releases=tuple(str(i) for i in ids),
+                dates={str(i): str(x.get("date") or "") for i, x in zip(ids, releases, strict=True)},
+                key_facts={
+                    str(i): tuple(str(f) for f in x.get("key_facts") or ()) for i, x in zip(ids, releases, strict=True)
+                },
+            )
+        )
+    return tuple(topics)
+
+
 def corpus_releases(path: Path) -> tuple[Release, ...] | None:
     """The releases a SQuAD or CNN/DailyMail file carries; None for a plain corpus the loaders read."""
     kind = detect_format(Path(path))
@@ -280,7 +318,7 @@ def corpus_releases(path: Path) -> tuple[Release, ...] | None:
         return read_squad(path).releases
     if kind == "cnndm":
         return read_cnndm(path).releases
-    if kind in ("qa", "summaries"):
+    if kind in ("qa", "summaries", "topics"):
         raise GoldFormatError(f"{path} is a gold file, not a corpus: pass it as --gold")
     return None
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from eval.aggregate import summarize
 from eval.plots import plot_accuracy_by_type, plot_latency, plot_summary_scores
 from eval.provenance import git_state
-from eval.records import ItemResult, QAResult, RunSummary, SummaryResult
-from eval.report import qa_report_md, summary_report_md
-from eval.scoring import score_question, score_summary
+from eval.records import ItemResult, QAResult, RunSummary, SummaryResult, TopicResult
+from eval.report import qa_report_md, summary_report_md, topic_report_md
+from eval.scoring import score_question, score_summary, score_topic
 from eval.store import ResultsWriter, load_summary, read_results, write_summary
 
 
@@ -29,6 +29,11 @@ def write_outputs(out: Path, summary: RunSummary, records: Sequence[ItemResult])
         plot_accuracy_by_type(summary, out / "accuracy_by_type.png")
         plot_latency(records, out / "latency.png", ("retrieve", "first_token", "total"))
         written += [out / "accuracy_by_type.png", out / "latency.png"]
+    elif summary.kind == "topics":
+        topics = [r for r in records if isinstance(r, TopicResult)]
+        (out / "report.md").write_text(topic_report_md(summary, topics), encoding="utf-8")
+        plot_latency(records, out / "latency.png", ("first_token", "total"))
+        written += [out / "latency.png"]
     else:
         summaries = [r for r in records if isinstance(r, SummaryResult)]
         (out / "report.md").write_text(summary_report_md(summary, summaries), encoding="utf-8")
@@ -50,8 +55,20 @@ def rebuild(out: Path) -> list[Path]:
     timing = old.timing if old else {}
     git = (old.git if old else None) or git_state()
     machine = old.machine if old else None
-    kind = old.kind if old else ("qa" if records and isinstance(records[0], QAResult) else "summaries")
-    rescored = [score_question(r) if isinstance(r, QAResult) else score_summary(r) for r in records]
+    first = records[0] if records else None
+    kind = (
+        old.kind
+        if old
+        else ("qa" if isinstance(first, QAResult) else "topics" if isinstance(first, TopicResult) else "summaries")
+    )
+    rescored = [
+        score_question(r)
+        if isinstance(r, QAResult)
+        else score_topic(r)
+        if isinstance(r, TopicResult)
+        else score_summary(r)
+        for r in records
+    ]
     summary = summarize(kind, rescored, config, timing, git=git, machine=machine)
     # Re-scored records replace the old lines, so results.jsonl and summary.json agree.
     with ResultsWriter(out / "results.jsonl") as writer:

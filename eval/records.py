@@ -190,19 +190,59 @@ class SummaryResult:
         return cls(**known, extra=extra)
 
 
-ItemResult = QAResult | SummaryResult
+@dataclass(frozen=True)
+class TopicResult:
+    """One gold topic: the summary over the releases the product found, and how it covers the gold ones."""
+
+    id: str
+    topic: str
+    story: bool
+    gold_releases: tuple[str, ...]
+    gold_dates: dict[str, str] = field(default_factory=dict)
+    key_facts: dict[str, list[str]] = field(default_factory=dict)  # release id -> facts
+    summary: str | None = None
+    sources: tuple[str, ...] = ()  # release ids the model was shown, in [n] order
+    cited: tuple[str, ...] = ()  # release ids the summary's markers cite, in order of first citation
+    latency: Latency = field(default_factory=dict)
+    engine_timings: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    # The scores (eval.scoring.score_topic).
+    release_coverage: float | None = None  # gold releases cited / gold releases
+    shown_coverage: float | None = None  # gold releases shown to the model / gold releases (retrieval's share)
+    fact_recall: float | None = None  # gold key facts in the summary / gold key facts
+    citation_precision: float | None = None  # cited releases that are gold / cited releases
+    in_date_order: bool | None = None  # story topics: gold releases first cited in date order
+    missing_facts: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return _plain(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TopicResult:
+        known, extra = _split(cls, data)
+        for name in ("gold_releases", "sources", "cited", "missing_facts"):
+            known[name] = tuple(known.get(name) or ())
+        for name in ("gold_dates", "key_facts", "latency", "engine_timings"):
+            known[name] = dict(known.get(name) or {})
+        return cls(**known, extra=extra)
+
+
+ItemResult = QAResult | SummaryResult | TopicResult
 
 
 def item_from_json(data: Mapping[str, Any]) -> ItemResult:
-    """A results.jsonl line as its record: question results have a question, summary results do not."""
-    return QAResult.from_json(data) if "question" in data else SummaryResult.from_json(data)
+    """A results.jsonl line as its record: question results have a question, topic results a topic."""
+    if "question" in data:
+        return QAResult.from_json(data)
+    return TopicResult.from_json(data) if "topic" in data else SummaryResult.from_json(data)
 
 
 @dataclass(frozen=True)
 class RunSummary:
     """summary.json: every metric, the run's configuration and what made it, so runs can be compared."""
 
-    kind: Literal["qa", "summaries"]
+    kind: Literal["qa", "summaries", "topics"]
     config: RunConfig
     git: dict[str, Any] | None  # {"commit", "dirty"}: the code that produced the answers
     timing: dict[str, float | None]

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.records import QAResult, RunSummary, SummaryResult
+from eval.records import QAResult, RunSummary, SummaryResult, TopicResult
 
 
 def _fmt(value: Any, pct: bool | str = True) -> str:
@@ -200,4 +200,51 @@ def summary_report_md(summary: RunSummary, records: Sequence[SummaryResult]) -> 
     parts = _document("Summary evaluation", summary, sections, "The 10 weakest summaries")
     for r in sorted(records, key=_weakness)[:10]:
         parts += _weak_summary_md(r)
+    return "\n".join(parts) + "\n"
+
+
+# ------------------------------------------------------------------------------------------- topics
+
+
+TOPIC_COLUMNS = [
+    ("n", "n", False),
+    ("release_coverage", "releases cited %", True),
+    ("shown_coverage", "releases shown %", True),
+    ("fact_recall", "key facts %", True),
+    ("citation_precision", "citation precision %", True),
+    ("in_date_order", "stories in date order %", True),
+]
+
+
+def topic_report_md(summary: RunSummary, records: Sequence[TopicResult]) -> str:
+    o = summary.overall
+    lat = o["latency_s"]
+    sections = [
+        (
+            "Quality",
+            _md_table([label for _, label, _ in TOPIC_COLUMNS], [[_fmt(o.get(k), pct) for k, _, pct in TOPIC_COLUMNS]]),
+        ),
+        (
+            "Latency (seconds)",
+            _md_table(
+                ["first token p50", "first token p95", "total p50", "total p95"],
+                [[_fmt(lat[k][p], pct=False) for k in ("first_token", "total") for p in ("p50", "p95")]],
+            ),
+        ),
+    ]
+    parts = _document("Topic summary evaluation", summary, sections, "Every topic, weakest first")
+    weakest = sorted(records, key=lambda r: (r.fact_recall or 0.0, r.release_coverage or 0.0, r.id))
+    for r in weakest:
+        missed = [rid for rid in r.gold_releases if rid not in r.cited]
+        parts += [
+            f"### {r.id}: {r.topic}",
+            "",
+            f"- **releases cited**: {_fmt(r.release_coverage)} % (not cited: {', '.join(missed) or '–'}); "
+            f"shown: {', '.join(r.sources) or '–'}",
+            f"- **key facts**: {_fmt(r.fact_recall)} %; missing: {', '.join(r.missing_facts) or '–'}",
+            f"- **citation precision**: {_fmt(r.citation_precision)} %; date order: {r.in_date_order}",
+            f"- **summary**: {' '.join((r.summary or '').split())[:1200]}",
+            *([f"- **error**: {r.error}"] if r.error else []),
+            "",
+        ]
     return "\n".join(parts) + "\n"

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from eval.metrics import cites_release, gold_rank, key_fact_recall, rouge, score_answer, word_count
 from eval.normalize import normalize_answer
-from eval.records import QAResult, SummaryResult
+from eval.records import QAResult, SummaryResult, TopicResult
 
 
 def score_question(record: QAResult) -> QAResult:
@@ -75,4 +75,27 @@ def score_summary(record: SummaryResult) -> SummaryResult:
         rouge={k: round(v, 4) for k, v in rouge(summary, record.reference).items()},
         words=word_count(summary),
         reference_words=word_count(record.reference),
+    )
+
+
+def score_topic(record: TopicResult) -> TopicResult:
+    """Coverage, fact recall, citation precision and date order of a topic summary."""
+    if record.error:
+        return record
+    gold = set(record.gold_releases)
+    cited = list(record.cited)
+    facts = [f for rid in record.gold_releases for f in record.key_facts.get(rid, ())]
+    recall, missing = key_fact_recall(record.summary or "", facts)
+    order = None
+    if record.story:
+        dates = [record.gold_dates.get(rid, "") for rid in cited if rid in gold]
+        order = dates == sorted(dates)
+    return replace(
+        record,
+        release_coverage=round(len(gold & set(cited)) / len(gold), 4) if gold else None,
+        shown_coverage=round(len(gold & set(record.sources)) / len(gold), 4) if gold else None,
+        fact_recall=None if recall is None else round(recall, 4),
+        missing_facts=tuple(missing),
+        citation_precision=round(sum(rid in gold for rid in cited) / len(cited), 4) if cited else None,
+        in_date_order=order,
     )

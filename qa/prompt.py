@@ -100,6 +100,13 @@ LENGTH_INSTRUCTIONS: dict[str, str] = {
     "detailed": "Write a detailed summary of one or two paragraphs covering every main fact.",
 }
 LENGTH_TOKENS: dict[str, int] = {"short": 140, "bullets": 220, "detailed": 420}
+# A topic summary is asked for a sentence (or bullet) a release, so that each release it draws on is cited
+# in it; two or three sentences in all left most of six releases out.
+TOPIC_LENGTH_INSTRUCTIONS: dict[str, str] = {
+    "short": "Write one sentence for each release about the topic.",
+    "bullets": "Write one bullet point starting with '- ' for each release about the topic.",
+    "detailed": "Write a paragraph that covers every release about the topic, two or three sentences each.",
+}
 
 
 def passage_heading(n: int, passage: Passage) -> str:
@@ -288,11 +295,11 @@ def combine_notes_messages(
 
 
 def topic_summary_messages(topic: str, sources: Sequence[tuple[Passage, str]], length: SummaryLength) -> list[Message]:
-    """`sources`: one (representative passage, excerpt) per release, numbered in order."""
+    """`sources`: one (representative passage, excerpt) per release, numbered in date order."""
     blocks = "\n\n".join(f"{passage_heading(i, p)}\n{excerpt}" for i, (p, excerpt) in enumerate(sources, 1))
     user = (
-        f"Numbered press releases about '{topic}':\n\n{blocks}\n\n"
-        f"{LENGTH_INSTRUCTIONS[length]} Cover the releases together, and cite each fact's release by "
-        "number, like [1]."
+        f"Numbered press releases about '{topic}', oldest first:\n\n{blocks}\n\n"
+        f"{TOPIC_LENGTH_INSTRUCTIONS[length]} Follow the releases' order, skip any release that is not about "
+        "the topic, and end each sentence with the number of the release it comes from, like [1]."
     )
     return [{"role": "system", "content": SUMMARY_SYSTEM}, {"role": "user", "content": user}]

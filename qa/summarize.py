@@ -6,9 +6,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
-from embeddings.text.markers import marker_numbers
+from embeddings.text.markers import MARKER, marker_numbers
 from embeddings.text.sentences import split_sentences
+from embeddings.text.words import STOP_WORDS, words
 from embeddings.types import Release
 from qa.fact_sheet import fact_sheet, summary_facts
 from qa.generate import Generator
@@ -27,6 +29,9 @@ from qa.types import Answer, Citation, Passage
 SINGLE_PASS_TOKENS = 1800
 SECTION_TOKENS = 1200
 TOPIC_EXCERPT_TOKENS = 220
+# A topic summary has a sentence (a bullet, a few sentences) a release: ~35 tokens for a DOJ release's
+# sentence with its name, charge and figure, and some room.
+TOPIC_TOKENS_PER_RELEASE = {"short": 45, "bullets": 50, "detailed": 100}
 
 StatusCallback = Callable[[str], None]
 
@@ -156,12 +161,14 @@ class TopicSummaryStream(SummaryStream):
     max_releases: int = field(kw_only=True)  # Settings.max_releases, through Engine.summarize_topic
 
     def sources(self) -> list[tuple[Passage, str]]:
-        """One entry per release, in rank order: its best passage, extended by its other retrieved ones."""
+        """One entry per release, oldest first (a topic is often a story told over time, and the model
+        follows the order it reads): its best passage, extended by its other retrieved ones. A release whose
+        excerpt repeats one already taken (a re-issued release) counts once."""
         by_release: dict[str, list[Passage]] = {}
         for p in self.passages:
             if p.release_id in by_release or len(by_release) < self.max_releases:
                 by_release.setdefault(p.release_id, []).append(p)
-        sources = []
+        sources: list[tuple[Passage, str]] = []
         for group in by_release.values():
             excerpt = ""
             for p in sorted(group, key=lambda p: p.start):
@@ -169,8 +176,9 @@ class TopicSummaryStream(SummaryStream):
                 if excerpt and self.generator.count_tokens(candidate) > TOPIC_EXCERPT_TOKENS:
                     break
                 excerpt = candidate
-            sources.append((group[0], excerpt))
-        return sources
+            if not any(_same_text(excerpt, other) for _, other in sources):
+                sources.append((group[0], excerpt))
+        return sorted(sources, key=lambda s: (s[0].date or date.max, s[0].release_id))
 
     def __iter__(self) -> Iterator[str]:
         started = time.perf_counter()
@@ -182,16 +190,69 @@ class TopicSummaryStream(SummaryStream):
             return
         messages = topic_summary_messages(self.topic, sources, self.length)
         text = ""
-        for piece in self.generator.stream(messages, LENGTH_TOKENS[self.length] + 80, self.stop, self.budget_s):
+        tokens = max(LENGTH_TOKENS[self.length], TOPIC_TOKENS_PER_RELEASE[self.length] * len(sources)) + 40
+        for piece in self.generator.stream(messages, tokens, self.stop, self.budget_s):
             if not text:
                 self.timings["first_token"] = time.perf_counter() - started
             text += piece
             yield piece
         self.timings["total"] = time.perf_counter() - started
+        text = cite_sentences(text.strip(), [excerpt for _, excerpt in sources])
         cited = [n for n in marker_numbers(text) if 1 <= n <= len(sources)]
         # Every release the model was shown shaped the summary; markers only say which fact came from where.
         numbers = cited + [n for n in range(1, len(sources) + 1) if n not in cited]
         citations = tuple(
             Citation(n, sources[n - 1][0], sources[n - 1][0].start, sources[n - 1][0].end) for n in sorted(numbers)
         )
-        self.summary = Answer(text.strip(), True, citations, tuple(p for p, _ in sources), self.topic, self.timings)
+        self.summary = Answer(text, True, citations, tuple(p for p, _ in sources), self.topic, self.timings)
+
+
+# A summary sentence without a marker is attributed to the excerpt holding this share of its content words;
+# below it, the sentence is the model's own linking words ("Together, these releases show ...").
+ATTRIBUTION_OVERLAP = 0.5
+DUPLICATE_JACCARD = 0.8  # word-trigram overlap above which two excerpts are one release published twice
+
+
+def cite_sentences(text: str, excerpts: Sequence[str]) -> str:
+    """The summary with a marker on each sentence that has none, naming the excerpt it draws on."""
+    out: list[str] = []
+    last = 0
+    for span in split_sentences(text):
+        sentence = text[span.start : span.end]
+        out.append(text[last : span.end])
+        last = span.end
+        if marker_numbers(sentence) or not excerpts:
+            continue
+        wanted = _content(sentence)
+        if not wanted:
+            continue
+        shares = [len(wanted & _content(e)) / len(wanted) for e in excerpts]
+        best = max(range(len(excerpts)), key=lambda i: shares[i])
+        if shares[best] >= ATTRIBUTION_OVERLAP:
+            out[-1] = _marked(out[-1], best + 1)
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _marked(sentence: str, n: int) -> str:
+    """The sentence with [n] before its final stop."""
+    stripped = sentence.rstrip()
+    if stripped and stripped[-1] in ".!?":
+        return f"{stripped[:-1]} [{n}]{stripped[-1]}{sentence[len(stripped) :]}"
+    return f"{stripped} [{n}]{sentence[len(stripped) :]}"
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in words(MARKER.sub("", text)) if w not in STOP_WORDS and len(w) > 2}
+
+
+def _same_text(a: str, b: str) -> bool:
+    grams_a, grams_b = _trigrams(a), _trigrams(b)
+    if not grams_a or not grams_b:
+        return False
+    return len(grams_a & grams_b) / len(grams_a | grams_b) >= DUPLICATE_JACCARD
+
+
+def _trigrams(text: str) -> set[tuple[str, ...]]:
+    found = words(text)
+    return {tuple(found[i : i + 3]) for i in range(max(len(found) - 2, 1))}

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from embeddings.text.markers import marker_numbers
 from qa.answer import build_answer, is_refusal
 from qa.candidates import find_candidates
 from qa.conversation import needs_rewrite, with_context
@@ -107,6 +108,9 @@ def test_topic_summary_cites_each_release_it_draws_on(engine) -> None:
     cited = {c.passage.release_id for c in summary.citations}
     assert {"rta_night_buses", "rta_fares_2024"} <= cited
     assert [c.n for c in summary.citations] == list(range(1, len(summary.citations) + 1))
+    dates = [c.passage.date for c in summary.citations]
+    assert dates == sorted(dates), "releases are numbered oldest first, as a story is told"
+    assert marker_numbers(summary.text), summary.text
 
 
 def test_refusal_detection_and_citation_fallback(engine) -> None:

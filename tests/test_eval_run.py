@@ -298,6 +298,12 @@ class _StubEngine:
         answer = self.Answer(text, True, (cite,), tuple(self.passages[:k]), question, {"retrieve": 0.01})
         return _Stream(text, answer, question)
 
+    def summarize_topic(self, topic: str, length: str, model: str | None = None, max_releases=None) -> _Stream:
+        self.asked.append(topic)
+        shown = tuple(self.passages)  # r2, r1, r3 as [1], [2], [3]
+        text = "Fiskars will pay $2.6 million [2]. The case began earlier [1]. An unrelated recall [3]."
+        return _Stream(text, self.Answer(text, True, (), shown, topic, {"total": 2.0}))
+
     def summarize_release(self, rid: str, length: str, model: str | None = None) -> _Stream:
         text = "Fiskars Brands Inc. will pay $2.6 million. John Smith recalled 7 axes."
         return _Stream(text, self.Answer(text, True, (), (), "", {"total": 1.0}))
@@ -374,6 +380,26 @@ def test_runners_score_what_the_engine_says(tmp_path: Path) -> None:
     assert summary.by_type["lead-3"]["key_fact_recall"] == 1.0
     write_outputs(tmp_path / "s", summary, records)
     assert "| lead-3 | 1 | 100.0 |" in (tmp_path / "s" / "report.md").read_text()
+
+    # Topics: the gold releases cited, their facts, the citations' precision and the date order.
+    from eval.gold import GoldTopic
+    from eval.run_topics import TopicOptions, run_topics
+
+    topic = GoldTopic(
+        "t1", "Fiskars axe recall", True, ("r1", "r2"), {"r1": "2014-12-31", "r2": "2014-06-01"},
+        {"r1": ("$2.6 million",), "r2": ("103,000 axes",)},
+    )  # fmt: skip
+    with ResultsWriter(tmp_path / "t" / "results.jsonl") as writer:
+        records, _ = run_topics(engine, [topic], TopicOptions(), writer, progress=False)
+    assert read_results(tmp_path / "t" / "results.jsonl") == records
+    [t1] = records
+    assert engine.asked[-1] == "Fiskars axe recall" and t1.cited == ("r1", "r2", "r3")
+    assert (t1.release_coverage, t1.fact_recall, t1.citation_precision) == (1.0, 0.5, 0.6667)
+    assert t1.in_date_order is False  # r1 (December) is cited before r2 (June)
+    summary = summarize("topics", records, {"gold": "g"}, {}, git=None, machine=None)
+    assert summary.overall["release_coverage"] == 1.0 and summary.overall["in_date_order"] == 0.0
+    write_outputs(tmp_path / "t", summary, records)
+    assert "t1: Fiskars axe recall" in (tmp_path / "t" / "report.md").read_text()
     assert (tmp_path / "s" / "scores.png").exists()
 
 

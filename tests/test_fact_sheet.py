@@ -117,3 +117,20 @@ def test_the_facts_a_summary_must_carry_lead_with_who_the_release_is_about() -> 
     assert not any("today" in f for f in facts)  # the release's own day is no event
     prompt = summary_messages(FISKARS.title, FISKARS.text, "short", facts)[1]["content"]
     assert "must state" in prompt and "- $2.6 million" in prompt
+
+
+def test_a_topic_summary_sentence_without_a_marker_is_cited_to_the_excerpt_it_draws_on() -> None:
+    from qa.summarize import cite_sentences
+
+    excerpts = [
+        "Gerald Diodati pleaded guilty to one count of tax evasion in March 2011.",
+        "Diodati was sentenced to 12 months and one day in prison for evading taxes.",
+    ]
+    text = (
+        "Gerald Diodati pleaded guilty to tax evasion in March 2011. He was then sentenced to 12 months and one day "
+        "in prison [2]. Together these releases follow one case."
+    )
+    assert cite_sentences(text, excerpts) == (
+        "Gerald Diodati pleaded guilty to tax evasion in March 2011 [1]. He was then sentenced to 12 months and one "
+        "day in prison [2]. Together these releases follow one case."
+    )
