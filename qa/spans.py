@@ -116,7 +116,7 @@ _FUTURE_BEFORE = re.compile(r"\b(?:will|next|scheduled|set for|until|expected|du
 
 # Counts: a number that is not part of an amount, a duration, a date or a code, with the words it counts.
 _COUNT = re.compile(
-    rf"(?<![\w$.,/-]){_QUALIFIER}(?P<n>{NUMBER})(?![\w/]|[.,]\d|-\w*\d)(?P<noun>(?:[\s-]+(?!(?:and|or|of|in|on|at|to|for|by|with|from|were|was|are|is|had|have|who|which|that|the|during|while|after|before|being|been|when|as|since|into|over|under|near|including|each|per)\b)[a-z][\w-]*){{0,3}})",
+    rf"(?<![\w$.,/-]){_QUALIFIER}(?P<n>{NUMBER})(?![\w/]|[.,]\d|-\w*\d)(?P<noun>(?:[\s-]+(?!(?:and|or|of|in|on|at|to|for|by|with|from|were|was|are|is|had|have|who|which|that|the|during|while|after|before|being|been|when|as|since|into|over|under|near|including|each|per|will|would|could|can|may|must|should|also|not)\b)[a-z][\w-]*){{0,3}})",
     re.IGNORECASE,
 )
 

@@ -228,6 +228,41 @@ def test_summarize_one_release_from_the_list(page, artifacts: Path) -> None:  # 
     shot(page, artifacts, "3-summary")
 
 
+def test_a_fact_sheet_lists_the_release_facts_each_cited(page, artifacts: Path) -> None:  # noqa: F811
+    switch_mode(page, "Summarize")
+    search_releases(page, "Millbrook")
+    page.click("[role=option]:has-text('Riverton Council Approves $4.8 Million Repair of Millbrook Bridge')")
+    page.click("#pq-length label:has-text('fact sheet')")
+    page.click("#pq-summarize")
+    wait_for_turn(page, 1)
+    sheet = last_bot(page)
+    for part in ("What", "Who", "When", "Amounts", "Quotes"):
+        assert f"\n{part}\n" in f"\n{sheet}", sheet
+    assert "Elena Voss (Mayor)" in sheet
+    # The amount, in bold, and its marker, which opens the card of the sentence that states it.
+    amount = page.locator("#pq-chat [data-testid=bot] li", has=page.locator("strong", has_text="$4.8 million")).first
+    cite = amount.locator("a.pq-cite").first
+    n = cite.inner_text().strip("[]")
+    cite.click()
+    card = page.locator(f"#src-1-{n}")
+    card.wait_for(state="visible")
+    assert "$4.8 million" in card.locator("mark").first.inner_text()
+    shot(page, artifacts, "5-fact-sheet")
+
+
+def test_a_topic_summary_cites_each_release_oldest_first(page, artifacts: Path) -> None:  # noqa: F811
+    switch_mode(page, "Summarize")
+    send(page, "Riverton Transit Authority buses and fares")
+    wait_for_turn(page, 1)
+    summary = last_bot(page)
+    assert "Summarize the releases about: Riverton Transit Authority" in page.inner_text("#pq-chat")
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", summary)}
+    assert len(markers) >= 2, summary
+    cards = page.locator("#pq-sources-panel [id^=src-1-]")
+    assert cards.count() >= 2
+    shot(page, artifacts, "6-topic-summary")
+
+
 def test_upload_a_release_and_get_an_answer_from_it(
     page,
     ui_app: RunningApp,  # noqa: F811

@@ -111,6 +111,17 @@ def test_a_checked_answer_of_a_sentence_leads_with_its_key_span() -> None:
     assert all("pq-key" not in render.turn_message(Turn("ask", "q", a), 1) for a in (short, free, unchecked))
 
 
+def test_a_fact_sheet_renders_a_part_a_heading_and_a_fact_a_cited_line() -> None:
+    from qa.types import Fact
+
+    c = Citation(3, passage("x"), 10, 20)
+    facts = (Fact("amounts", "$4.8 million", 10, 20, "to approve a ", " repair"), Fact("quotes", XSS, 10, 20))
+    out = render.turn_message(Turn("release", "q", Answer("…", True, (c,), facts=facts)), 2)
+    assert_inert(out)
+    assert "**Amounts**\n\n- to approve a **&#36;4.8 million** repair" in out
+    assert out.count('<a class="pq-cite" href="#src-2-3">[3]</a>') == 2
+
+
 def test_an_answer_cut_by_the_token_limit_says_so() -> None:
     assert render.looks_cut("Night buses return. The service will run from")
     assert render.looks_cut("It costs $2 [1]")

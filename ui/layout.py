@@ -72,6 +72,7 @@ class Page:
             self.stats_md = gr.Markdown(stats_line(self.engine), elem_id="pq-stats")
 
     def _chat_column(self) -> None:
+        settings = self.engine.settings
         self.mode = gr.Radio([ASK, SUMMARIZE], value=ASK, show_label=False, elem_id="pq-mode")
         with gr.Row(visible=False, elem_id="pq-summarize-row") as self.summarize_row:
             self.release_pick = gr.Dropdown(
@@ -83,6 +84,14 @@ class Page:
                 allow_custom_value=True,
                 scale=4,
                 elem_id="pq-release-pick",
+            )
+            self.length = gr.Radio(
+                [("short", "short"), ("bullets", "bullets"), ("detailed", "detailed"), ("fact sheet", "facts")],
+                value=settings.summary_length,
+                label="Length",
+                info="A fact sheet lists one release's names, dates, places, amounts and quotes, each cited",
+                scale=3,
+                elem_id="pq-length",
             )
             self.summarize_btn = gr.Button(
                 "Summarize release", variant="primary", scale=0, min_width=190, elem_id="pq-summarize"
@@ -176,13 +185,6 @@ class Page:
                     allow_custom_value=True,
                     filterable=True,
                     elem_id="pq-org",
-                )
-                self.length = gr.Radio(
-                    [("short", "short"), ("bullets", "bullets"), ("detailed", "detailed"), ("fact sheet", "facts")],
-                    value="short",
-                    label="Summary length",
-                    info="A fact sheet lists one release's names, dates, places, amounts and quotes, each cited",
-                    elem_id="pq-length",
                 )
                 self.stats_detail = gr.Markdown(stats_line(self.engine), elem_id="pq-stats-detail")
 

@@ -76,18 +76,40 @@ def turn_message(turn: Turn, number: int) -> str:
     if turn.kind == "error":
         return f"⚠ {escape_markdown(a.text)}"
     body = link_citations(escape_markdown(a.text), number, [c.n for c in a.citations])
+    if turn.kind == "release" and a.facts:
+        body = fact_sheet_markdown(a, number)
     if turn.kind == "ask" and (key := key_line(a)):
         body = f'<span class="pq-key">{escape_markdown(key)}</span>\n\n{body}'
     if turn.kind == "ask" and (note := reader_note(a)):
         body += f'\n\n<span class="pq-reader">{html.escape(note)}</span>'
-    if turn.kind in ("release", "topic") and not turn.stopped and looks_cut(a.text):
+    if turn.kind in ("release", "topic") and not turn.stopped and not a.facts and looks_cut(a.text):
         body += " *[…cut at the length limit]*"
-    if turn.kind == "release" and a.citations:
+    if turn.kind == "release" and a.citations and not a.facts:
         c = a.citations[0]
         body += f'\n\n<a class="pq-cite" href="#src-{number}-{c.n}">[{c.n}]</a> {escape_markdown(_label(c.passage))}'
     if turn.stopped:
         body += "\n\n*Stopped.*"
     return body
+
+
+def fact_sheet_markdown(answer: Answer, turn: int) -> str:
+    """A fact sheet as a heading a part and a line a fact, the fact itself in bold, each line linked to
+    the card of the sentence that states it."""
+    from qa.fact_sheet import PARTS
+
+    numbers = {(c.quote_start, c.quote_end): c.n for c in answer.citations}
+    blocks = []
+    for part, label in PARTS:
+        facts = [f for f in answer.facts if f.part == part]
+        if not facts:
+            continue
+        lines = []
+        for f in facts:
+            text = f"{escape_markdown(f.before)}**{escape_markdown(f.key)}**{escape_markdown(f.after)}"
+            n = numbers.get((f.start, f.end))
+            lines.append(f"- {text}" + (f' <a class="pq-cite" href="#src-{turn}-{n}">[{n}]</a>' if n else ""))
+        blocks.append(f"**{label}**\n\n" + "\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 # A key line is worth its room only above an answer that is a sentence or more, not one that is the span.
