@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ENV_PREFIX = "PRESSQA_"
 # "facts": a release's fact sheet (qa.fact_sheet), its own words line by line; no model writes it.
 SummaryLength = Literal["short", "bullets", "detailed", "facts"]
+# How a release too long for one prompt is summarised (qa.summarize): "condense" keeps its lead and the
+# sentences stating its facts, one model pass; "map-reduce" notes each section, then combines the notes.
+LongRelease = Literal["condense", "map-reduce"]
 
 
 class SettingsError(ValueError):
@@ -46,6 +49,7 @@ class Settings(BaseSettings):
     # Single-release summaries are written from the release with its fact sheet's key facts listed for the
     # model to carry (qa.fact_sheet.summary_facts); false: from the release alone. See README, summaries.
     summary_facts_first: bool = True
+    long_release: LongRelease = "map-reduce"
     # Wall-clock cap on one answer or summary, whatever the CPU: a detailed summary (420 tokens) by the
     # slowest pairing measured (1.5B in transformers on the EPYC, ~2-3 tok/s) fits in 300 s.
     generation_budget_s: float = Field(300.0, gt=0, le=3600)

@@ -164,6 +164,7 @@ class Engine:
             budget_s=self.settings.generation_budget_s,
             release=found,
             facts_first=self.settings.summary_facts_first,
+            long_release=self.settings.long_release,
         )
 
     def summarize_topic(

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from embeddings.settings import LongRelease
 from embeddings.text.markers import MARKER, marker_numbers
 from embeddings.text.sentences import split_sentences
 from embeddings.text.words import STOP_WORDS, words
 from embeddings.types import Release
-from qa.fact_sheet import fact_sheet, summary_facts
+from qa.fact_sheet import FactSheet, fact_sheet, summary_facts
 from qa.generate import Generator
 from qa.prompt import (
     LENGTH_TOKENS,
@@ -61,6 +63,43 @@ def split_sections(text: str, count_tokens: Callable[[str], int], budget: int = 
     return sections
 
 
+# The opening sentences a condensed release always keeps: the lead says what the release is about.
+CONDENSE_LEAD_SENTENCES = 4
+# Sentences that state the sheet's facts, by part, in this order, then the first sentence of each paragraph.
+CONDENSE_PARTS = ("who", "amounts", "penalties", "numbers", "when", "where", "quotes")
+GAP = " … "
+
+
+def condensed(text: str, sheet: FactSheet, count_tokens: Callable[[str], int], budget: int) -> str:
+    """The release cut to `budget` tokens of its own sentences, in their order, "…" where text is left
+    out: its lead, then the sentences that state its fact sheet's facts, then each paragraph's first
+    sentence. One pass over this reads the whole release's facts in the time of one short summary, where
+    map-reduce costs a model pass per section."""
+    sentences = [(s.start, s.end) for s in split_sentences(text)]
+    wanted = sentences[:CONDENSE_LEAD_SENTENCES]
+    for part in CONDENSE_PARTS:
+        wanted += [(f.start, f.end) for f in sheet.part(part) if (f.start, f.end) in set(sentences)]
+    paragraph_starts = {0, *(m.end() for m in re.finditer(r"\n\s*\n", text))}
+    wanted += [(a, b) for a, b in sentences if any(a - 3 <= p <= a for p in paragraph_starts)]
+    kept: set[tuple[int, int]] = set()
+    used = 0
+    for span in dict.fromkeys(wanted):
+        tokens = count_tokens(text[span[0] : span[1]]) + 2
+        if used + tokens > budget:
+            continue
+        kept.add(span)
+        used += tokens
+    out, last = [], None
+    for i, span in enumerate(sentences):
+        if span not in kept:
+            continue
+        if last is not None and i != last + 1:
+            out.append(GAP.strip())
+        out.append(" ".join(text[span[0] : span[1]].split()))
+        last = i
+    return " ".join(out)
+
+
 def release_passage(release: Release, start: int = 0, end: int | None = None) -> Passage:
     end = len(release.text) if end is None else end
     return Passage(
@@ -98,15 +137,22 @@ class SummaryStream:
 class ReleaseSummaryStream(SummaryStream):
     release: Release | None = None
     facts_first: bool = True  # Settings.summary_facts_first
+    long_release: LongRelease = "map-reduce"  # Settings.long_release
 
     def __iter__(self) -> Iterator[str]:
         release = self.release
         assert release is not None
         started = time.perf_counter()
         max_tokens = LENGTH_TOKENS[self.length]
-        facts = summary_facts(fact_sheet(release)) if self.facts_first else []
+        sheet = fact_sheet(release)
+        facts = summary_facts(sheet) if self.facts_first else []
         if self.generator.count_tokens(release.text) <= SINGLE_PASS_TOKENS:
             messages = summary_messages(release.title, release.text, self.length, facts)
+        elif self.long_release == "condense":
+            self._status("Picking the sentences that carry the release's facts…")
+            text = condensed(release.text, sheet, self.generator.count_tokens, SINGLE_PASS_TOKENS)
+            self.timings["condense"] = time.perf_counter() - started
+            messages = summary_messages(release.title, text, self.length, facts)
         else:
             sections = split_sections(release.text, self.generator.count_tokens)
             notes = []

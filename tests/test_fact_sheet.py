@@ -134,3 +134,20 @@ def test_a_topic_summary_sentence_without_a_marker_is_cited_to_the_excerpt_it_dr
         "Gerald Diodati pleaded guilty to tax evasion in March 2011 [1]. He was then sentenced to 12 months and one "
         "day in prison [2]. Together these releases follow one case."
     )
+
+
+def test_a_long_release_is_condensed_to_its_lead_and_the_sentences_of_its_facts() -> None:
+    from qa.summarize import condensed
+
+    text = (REPO / "embeddings" / "sample_releases" / "halden_coastal_climate_institute.txt").read_text()
+    release = Release("halden", "Halden University Opens $62 Million Institute for Coastal Climate Research", text)
+    words = lambda s: len(s.split())  # noqa: E731 - a budget in words is enough to test the choice
+    short = condensed(text, fact_sheet(release), words, 400)
+    assert words(short) <= 400 + 40  # the budget, and the "…" marks between the kept sentences
+    assert "Halden University yesterday opened the Marram Institute" in short  # the lead
+    # Amounts from the second half of the release make it in; most of the text does not.
+    assert "$35 million came from the Halden University Endowment" in short
+    assert "…" in short and words(short) < words(text) / 2
+    flat = " ".join(text.split())
+    places = [flat.find(piece.strip()[:60]) for piece in short.split("…") if piece.strip()]
+    assert -1 not in places and places == sorted(places)  # the release's own sentences, in its order
