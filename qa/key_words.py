@@ -7,8 +7,11 @@ question does not already say ("neuropharmacologist"): the words users scan for,
 answers wants, and what SQuAD's exact match and F1 compare.
 
 The stretch: the answer's words split at every content word the question has (stemmed as the prompt
-stems, qa.prompt.question_terms); of the pieces, the one with the most content words, the first of
-equals; function words and "was"/"is" trimmed from its ends.
+stems, qa.prompt.question_terms); of the pieces that hold a content word, the last, as a sentence puts
+its new information last ("Smith didn't make any real dent in the election"); function words and
+"was"/"is" trimmed from its ends. An either-or question is answered by the alternative the answer names
+("a son or a daughter?" -> "daughter"). On the free-text answers of the SQuAD NYT run (35 then), the last
+piece against the one with the most content words: F1 56.2 against 51.7; with the either-or rule, 57.4.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ def key_words(question: str, answer: str) -> str:
     first = text[sentences[0].start : sentences[0].end].strip() if sentences else ""
     if not first:
         return ""
+    if alternative := _alternative(question, first):
+        return alternative
     asked = question_terms(question)
     tokens = [m.group() for m in _TOKEN.finditer(first)]
     pieces: list[list[str]] = [[]]
@@ -58,9 +63,22 @@ def key_words(question: str, answer: str) -> str:
             pieces.append([])
         else:
             pieces[-1].append(token)
-    best = max(pieces, key=_content_count)  # max keeps the first of equals
+    with_content = [p for p in pieces if _content_count(p)]
+    best = with_content[-1] if with_content else pieces[0]
     trimmed = _trim(best, {w.lower() for w in re.findall(r"[\w'’]+", question)})
     return " ".join(trimmed) if trimmed else first
+
+
+_EITHER_OR = re.compile(r"\b([\w'’-]+) or (?:a |an |the )?([\w'’-]+)\?\s*$", re.IGNORECASE)
+
+
+def _alternative(question: str, answer: str) -> str:
+    """For "... a son or a daughter?", the one alternative the answer names; "" when it names both or none."""
+    m = _EITHER_OR.search(question)
+    if not m:
+        return ""
+    named = [a for a in (m.group(1), m.group(2)) if re.search(rf"\b{re.escape(a)}\b", answer, re.IGNORECASE)]
+    return named[0] if len(named) == 1 else ""
 
 
 def _content_count(piece: list[str]) -> int:

@@ -227,6 +227,8 @@ def test_a_checked_answer_keeps_its_span_in_the_source_words() -> None:
          "president of a small export firm outside Houston"),
         ("Where is iSight Partners based?", "iSight Partners is based in Dallas, Texas [3].", "Dallas, Texas"),
         ("What did Mr. Smith say?", "Mr. Smith said. [1]", "Mr. Smith said."),  # nothing new: the sentence
+        ("What didn't Smith make a dent in?", "Smith didn't make any real dent in the election. [1]", "election"),
+        ("Were they adopting a son or a daughter?", "They were adopting a daughter [1].", "daughter"),
     ],
 )  # fmt: skip
 def test_key_words_are_what_the_answer_adds_to_the_question(question: str, answer: str, key: str) -> None:
