@@ -95,7 +95,7 @@ _MONEY = re.compile(
 _SCALED = re.compile(rf"(?P<n>{_DIGITS}){_SCALE}?", re.IGNORECASE)
 
 # Durations: "66 months", "five years in prison", "12 months and one day", "48-month", "life in prison".
-_TIME_UNIT = r"(?:years?|months?|weeks?|days?|hours?|decades?)"
+_TIME_UNIT = r"(?:years?|months?|weeks?|days?|hours?|minutes?|decades?)"
 _DURATION = re.compile(
     rf"\b{_QUALIFIER}(?:{NUMBER}\s+life\s+(?:terms?|sentences?)"
     rf"(?:\s+(?:and|plus|as well as)\s+{NUMBER}[\s-]{_TIME_UNIT})?"

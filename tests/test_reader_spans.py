@@ -233,3 +233,21 @@ def test_a_checked_answer_keeps_its_span_in_the_source_words() -> None:
 )  # fmt: skip
 def test_key_words_are_what_the_answer_adds_to_the_question(question: str, answer: str, key: str) -> None:
     assert key_words(question, answer) == key
+
+
+def test_an_answer_in_a_form_the_rules_do_not_type_stands_when_it_answers_the_question() -> None:
+    prison = (
+        "Paul Davila was housed in the honor block of the prison, where inmates with good records live. He was "
+        "moved to a prison in Dannemora in 2015."
+    )
+    passages = [passage(prison, "nyt")]
+    question = "Where was Paul Davila housed in the prison?"
+    own = _read(question, "Paul Davila was housed in the honor block of the prison. [1]", passages)
+    assert own.method == "model" and own.check == "no span of the asked type" and "honor block" in own.text
+    assert own.key == "honor block"
+    # An answer about another fact shares little of the question: the candidates take over.
+    other = _read(question, "He later moved to a prison further north. [1]", passages)
+    assert other.method == "best supported" and other.text.startswith("Dannemora")
+    # So does one that only restates the question.
+    restated = _read(question, "Paul Davila was housed in the prison. [1]", passages)
+    assert restated.method == "best supported"
