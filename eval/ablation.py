@@ -64,6 +64,7 @@ def _pct(value: float | None) -> str:
 
 def score_rows(records: Sequence[QAResult], staged: bool) -> list[tuple[str, dict[str, Any]]]:
     rows = ROWS if staged else (("as run", _final, ()),)
+    keyed = any(r.key for r in records)
     answerable = [r for r in records if r.answerable and not r.error]
     unanswerable = [r for r in records if not r.answerable and not r.error]
     out = []
@@ -85,8 +86,9 @@ def score_rows(records: Sequence[QAResult], staged: bool) -> list[tuple[str, dic
                     ),
                     "em": mean(s.exact_match for s, _ in scores),
                     "f1": mean(s.f1 for s, _ in scores),
-                    "key_em": mean(k.exact_match for k in keys),
-                    "key_f1": mean(k.f1 for k in keys),
+                    # Runs made before answers carried their key words have none to score.
+                    "key_em": mean(k.exact_match for k in keys) if keyed else None,
+                    "key_f1": mean(k.f1 for k in keys) if keyed else None,
                     "wrongly_refused": mean(float(not a[1]) for _, a in scores),
                     "refused_unanswerable": mean(float(not stage(r)[1]) for r in unanswerable),
                     "p50_s": percentile((_time(r, without) for r in records if not r.error), 50),
