@@ -150,7 +150,10 @@ def followups(run: RunArgs, retrieval: RetrievalOpt = "hybrid") -> None:
 
 @run_command(eval_app, "summaries")
 def summaries(
-    run: RunArgs, length: Annotated[str, typer.Option("--length", help="short, bullets or detailed.")] = "short"
+    run: RunArgs,
+    length: Annotated[
+        str, typer.Option("--length", help="short, bullets, detailed, or facts (the fact sheet: no model).")
+    ] = "short",
 ) -> None:
     """Summarise every gold release; score key facts, ROUGE, faithfulness, length and latency."""
     from embeddings.settings import get_settings
@@ -161,8 +164,8 @@ def summaries(
     from eval.run_summaries import SummaryOptions, run_summaries
     from qa.choice import choose
 
-    if length not in ("short", "bullets", "detailed"):
-        raise fail("--length must be short, bullets or detailed")
+    if length not in ("short", "bullets", "detailed", "facts"):
+        raise fail("--length must be short, bullets, detailed or facts")
     gold_set = read_gold(read_summaries, run)
     items = select(gold_set.items, run.sample, run.seed, run.limit)
     settings = get_settings()
@@ -178,7 +181,7 @@ def summaries(
         run,
         "hybrid",
         carried,
-        model_name,
+        None if length == "facts" else model_name,
         settings.threads,
         lambda engine, writer: run_summaries(engine, items, options, writer, progress=not run.quiet),
     )
