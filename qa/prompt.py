@@ -294,12 +294,23 @@ def combine_notes_messages(
     return [{"role": "system", "content": SUMMARY_SYSTEM}, {"role": "user", "content": user}]
 
 
-def topic_summary_messages(topic: str, sources: Sequence[tuple[Passage, str]], length: SummaryLength) -> list[Message]:
-    """`sources`: one (representative passage, excerpt) per release, numbered in date order."""
-    blocks = "\n\n".join(f"{passage_heading(i, p)}\n{excerpt}" for i, (p, excerpt) in enumerate(sources, 1))
+def topic_summary_messages(
+    topic: str, sources: Sequence[tuple[Passage, str]], length: SummaryLength, facts: Sequence[Sequence[str]] = ()
+) -> list[Message]:
+    """`sources`: one (representative passage, excerpt) per release, numbered in date order; `facts`: each
+    release's key facts (qa.fact_sheet.summary_facts), listed under it. The headline is given as a field,
+    not as a "[1] Title, date" line: laid out that way the model copied the lines as its summary."""
+    blocks = []
+    for i, (p, excerpt) in enumerate(sources, 1):
+        when = f", published {p.date.isoformat()}" if p.date else ""
+        listed = f"\nKey facts: {'; '.join(facts[i - 1])}" if i <= len(facts) and facts[i - 1] else ""
+        blocks.append(f"Release {i}{when}. Headline: {p.title}\nText: {excerpt}{listed}")
+    joined = "\n\n".join(blocks)
     user = (
-        f"Numbered press releases about '{topic}', oldest first:\n\n{blocks}\n\n"
-        f"{TOPIC_LENGTH_INSTRUCTIONS[length]} Follow the releases' order, skip any release that is not about "
-        "the topic, and end each sentence with the number of the release it comes from, like [1]."
+        f"Press releases about '{topic}', oldest first:\n\n{joined}\n\n"
+        f"{TOPIC_LENGTH_INSTRUCTIONS[length]} Say in your own words what each release reports (who, what, "
+        "and the amounts, charges or sentences), do not repeat the headlines, follow the releases' order, "
+        "skip any release that is not about the topic, and end each sentence with the number of its release "
+        "in brackets, like [1]."
     )
     return [{"role": "system", "content": SUMMARY_SYSTEM}, {"role": "user", "content": user}]

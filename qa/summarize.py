@@ -34,6 +34,7 @@ TOPIC_EXCERPT_TOKENS = 220
 # A topic summary has a sentence (a bullet, a few sentences) a release: ~35 tokens for a DOJ release's
 # sentence with its name, charge and figure, and some room.
 TOPIC_TOKENS_PER_RELEASE = {"short": 45, "bullets": 50, "detailed": 100}
+TOPIC_FACTS_PER_RELEASE = 4  # key facts listed under each release's excerpt: a sentence carries about that many
 
 StatusCallback = Callable[[str], None]
 
@@ -234,7 +235,11 @@ class TopicSummaryStream(SummaryStream):
             self.summary = Answer(text, False, (), (), self.topic, self.timings)
             yield text
             return
-        messages = topic_summary_messages(self.topic, sources, self.length)
+        facts = [
+            summary_facts(fact_sheet(Release(p.release_id, p.title, excerpt, p.date)))[:TOPIC_FACTS_PER_RELEASE]
+            for p, excerpt in sources
+        ]
+        messages = topic_summary_messages(self.topic, sources, self.length, facts)
         text = ""
         tokens = max(LENGTH_TOKENS[self.length], TOPIC_TOKENS_PER_RELEASE[self.length] * len(sources)) + 40
         for piece in self.generator.stream(messages, tokens, self.stop, self.budget_s):
