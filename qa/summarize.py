@@ -1,4 +1,5 @@
-"""Summaries of one release (map-reduce when it is longer than a comfortable prompt) or of a topic."""
+"""Summaries of one release (condensed to the sentences that carry its facts, or map-reduced, when it is
+longer than a comfortable prompt) or of a topic."""
 
 from __future__ import annotations
 
@@ -138,7 +139,7 @@ class SummaryStream:
 class ReleaseSummaryStream(SummaryStream):
     release: Release | None = None
     facts_first: bool = True  # Settings.summary_facts_first
-    long_release: LongRelease = "map-reduce"  # Settings.long_release
+    long_release: LongRelease = "condense"  # Settings.long_release
 
     def __iter__(self) -> Iterator[str]:
         release = self.release

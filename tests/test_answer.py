@@ -89,11 +89,12 @@ def test_bad_questions_are_rejected_before_any_work(engine) -> None:
         engine.ask("x" * 50_000)
 
 
-def test_summary_of_a_long_release_reads_every_part(engine) -> None:
+def test_summary_of_a_long_release_is_written_from_its_fact_sentences_in_one_pass(engine) -> None:
     statuses: list[str] = []
     stream = engine.summarize_release("halden_coastal_climate_institute", "short", on_status=statuses.append)
     pieces, summary = _run(stream)
-    assert sum("Reading part" in s for s in statuses) >= 2, "a long release is summarised part by part"
+    assert any("Picking the sentences" in s for s in statuses) and "condense" in summary.timings
+    assert "map" not in summary.timings, "one model pass, not one per section"
     assert len(pieces) > 3 and summary.found and len(summary.text.split()) >= 15
     assert summary.citations[0].passage.release_id == "halden_coastal_climate_institute"
 
