@@ -20,6 +20,7 @@ answer as it is.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -40,6 +41,11 @@ CHOICE_TOKENS = 24
 # 0.6 or more were right as written 14 times, and the candidates that replaced them right twice; below it,
 # the candidates were right 4 times of 10 where the answer was never right (it answered another fact).
 ANSWER_COVERS_QUESTION = 0.6
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dozen)\b",
+    re.IGNORECASE,
+)
 
 Complete = Callable[[list[Message], int], str]
 
@@ -79,7 +85,7 @@ def read_answer(
         timings["check"] = time.perf_counter() - t0
         return _recited(draft, check, passages)
     reason = check.reason if check is not None else "refused"
-    if check is not None and not check.claimed and answers_in_its_own_words(question, draft.text):
+    if check is not None and not check.claimed and answers_in_its_own_words(kind, question, draft.text):
         timings["check"] = time.perf_counter() - t0
         return replace(draft, check=reason)
     candidates = find_candidates(kind, question, passages)[:MAX_CANDIDATES]
@@ -103,12 +109,16 @@ def read_answer(
     return replace(chosen, check=reason, candidates=offered, draft=draft, fallback=fallback)
 
 
-def answers_in_its_own_words(question: str, answer: str) -> bool:
+def answers_in_its_own_words(kind: AnswerType, question: str, answer: str) -> bool:
     """Whether an answer that states no span of the asked type still answers the question: it says most of
     what the question says (ANSWER_COVERS_QUESTION of its terms) and adds words of its own. The span rules
     know a fixed set of forms, and "since the late 1980s", "9:26:53 a.m.", "the honor block" or "her
     daughter" are none of them; an answer about another fact ("The sentence was announced by ...") shares
-    little of the question, and one that only restates the question adds nothing."""
+    little of the question, and one that only restates the question adds nothing. An amount or a count
+    needs a number ("more than 5,000 square feet", "€4.7 billion"): "The repair was approved by the
+    council" does not say how much, however much of the question it repeats."""
+    if kind in ("amount", "count") and not _NUMBER.search(MARKER.sub("", answer)):
+        return False
     asked = question_terms(question)
     said = question_terms(MARKER.sub("", answer))
     if not asked or len(asked & said) < ANSWER_COVERS_QUESTION * len(asked):

@@ -251,3 +251,7 @@ def test_an_answer_in_a_form_the_rules_do_not_type_stands_when_it_answers_the_qu
     # So does one that only restates the question.
     restated = _read(question, "Paul Davila was housed in the prison. [1]", passages)
     assert restated.method == "best supported"
+    # An amount needs a number, however much of the question the answer repeats.
+    amount = "How much restitution was Delay ordered to pay?"
+    vague = _read(amount, "Delay was ordered to pay restitution to his victims. [1]", [passage(DOJ_RESTITUTION)])
+    assert vague.method == "best supported" and vague.text.startswith("$76,700")
