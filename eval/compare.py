@@ -100,6 +100,14 @@ _SUMMARY_HEADLINE = [
 ]
 
 
+_TOPIC_HEADLINE = [
+    ("release_coverage", "releases cited %"),
+    ("fact_recall", "key facts %"),
+    ("citation_precision", "cite prec %"),
+    ("in_date_order", "in date order %"),
+]
+
+
 def _cell(key: str, value: Any) -> str:
     if value is None:
         return "–"
@@ -117,9 +125,9 @@ def _seconds(value: float | None) -> str:
 
 
 def results_table(runs: list[tuple[str, RunSummary]]) -> str:
-    """One markdown table row per run (question runs, then summary runs): for the README."""
+    """One markdown table row per run (question runs, then summary runs, then topic runs): for the README."""
     out: list[str] = []
-    for kind, columns in (("qa", _QA_HEADLINE), ("summaries", _SUMMARY_HEADLINE)):
+    for kind, columns in (("qa", _QA_HEADLINE), ("summaries", _SUMMARY_HEADLINE), ("topics", _TOPIC_HEADLINE)):
         chosen = [(name, s) for name, s in runs if s.kind == kind]
         if not chosen:
             continue
