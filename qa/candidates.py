@@ -61,59 +61,38 @@ def restates_question(span: TypedSpan, asked: set[str]) -> bool:
     return span.kind in ("person", "organisation", "place") and bool(words) and all(w in asked for w in words)
 
 
-class Support:
-    """How well a place in the passages answers the question: the question's words in its sentence and
-    near it, rare words weighing more, plus a little for the passage's rank."""
-
-    def __init__(self, question: str, passages: Sequence[Passage]):
-        self.passages = passages
-        self.sentences = [[(s.start, s.end) for s in split_sentences(p.text)] for p in passages]
-        self.terms = [
-            [question_terms(p.text[a:b]) for a, b in group] for p, group in zip(passages, self.sentences, strict=True)
-        ]
-        self.wanted = question_terms(question)
-        total = sum(len(group) for group in self.terms) or 1
-        self.weight = {}
-        for term in self.wanted:
-            df = sum(term in t for group in self.terms for t in group)
-            self.weight[term] = math.log(1 + total / df) if df else 0.0
-        self.rank_unit = RANK_WEIGHT * max(self.weight.values(), default=1.0)
-
-    def sentence(self, n: int, start: int) -> tuple[int, int, bool]:
-        """The sentence of passage `n` holding offset `start`, and whether it is the headline."""
-        passage = self.passages[n]
-        i = next((i for i, (a, b) in enumerate(self.sentences[n]) if a <= start < b), None)
-        a, b = self.sentences[n][i] if i is not None else (0, len(passage.text))
-        return a, b, passage.text[a:b].strip() == passage.title.strip()
-
-    def score(self, n: int, start: int, end: int) -> float:
-        passage = self.passages[n]
-        i = next((i for i, (a, b) in enumerate(self.sentences[n]) if a <= start < b), None)
-        overlap = sum(self.weight[t] for t in self.wanted & self.terms[n][i]) if i is not None else 0.0
-        # The words around the span say what it counts or costs ("two counts of laundering", "ordered
-        # to pay $76,700 in restitution"): the question's words there count again.
-        near = question_terms(passage.text[max(0, start - NEAR_BEFORE) : end + NEAR_AFTER])
-        overlap += sum(self.weight[t] for t in self.wanted & near)
-        return overlap + self.rank_unit * (1 - n / len(self.passages))
-
-
 def find_candidates(kind: AnswerType, question: str, passages: Sequence[Passage]) -> list[Candidate]:
     """The candidates of `kind` in `passages`, best supported first, one per key."""
     if kind in ("text",):
         return []
     asked = question_keys(kind, question)
-    support = Support(question, passages)
+    sentences = [[(s.start, s.end) for s in split_sentences(p.text)] for p in passages]
+    terms = [[question_terms(p.text[a:b]) for a, b in group] for p, group in zip(passages, sentences, strict=True)]
+    wanted = question_terms(question)
+    total = sum(len(group) for group in terms) or 1
+    weight = {}
+    for term in wanted:
+        df = sum(term in t for group in terms for t in group)
+        weight[term] = math.log(1 + total / df) if df else 0.0
     best: dict[str, Candidate] = {}
     kept_headline: dict[str, bool] = {}
     for n, passage in enumerate(passages):
         for span in find_spans(kind, passage.text, passage.date):
             if restates_question(span, asked):
                 continue
-            a, b, headline = support.sentence(n, span.start)
-            candidate = Candidate(span, n, a, b, support.score(n, span.start, span.end))
+            i = next((i for i, (a, b) in enumerate(sentences[n]) if a <= span.start < b), None)
+            a, b = sentences[n][i] if i is not None else (0, len(passage.text))
+            overlap = sum(weight[t] for t in wanted & terms[n][i]) if i is not None else 0.0
+            # The words around the span say what it counts or costs ("two counts of laundering", "ordered
+            # to pay $76,700 in restitution"): the question's words there count again.
+            near = question_terms(passage.text[max(0, span.start - NEAR_BEFORE) : span.end + NEAR_AFTER])
+            overlap += sum(weight[t] for t in wanted & near)
+            support = overlap + RANK_WEIGHT * (1 - n / len(passages)) * max(weight.values(), default=1.0)
+            headline = passage.text[a:b].strip() == passage.title.strip()
+            candidate = Candidate(span, n, a, b, support)
             kept = best.get(span.key)
             # The headline repeats a value the body states: keep the body's sentence, which says what it is.
-            if kept is None or (kept_headline.get(span.key, False), candidate.support) > (headline, kept.support):
+            if kept is None or (kept_headline.get(span.key, False), support) > (headline, kept.support):
                 best[span.key] = candidate
                 kept_headline[span.key] = headline
     return sorted(best.values(), key=lambda c: (-c.support, c.passage, c.span.start))
