@@ -85,7 +85,7 @@ def read_answer(
         timings["check"] = time.perf_counter() - t0
         return _recited(draft, check, passages)
     reason = check.reason if check is not None else "refused"
-    if check is not None and not check.claimed and answers_in_its_own_words(kind, question, draft.text):
+    if check is not None and not check.claimed and answers_in_its_own_words(kind, question, draft.text, draft.key):
         timings["check"] = time.perf_counter() - t0
         return replace(draft, check=reason)
     candidates = find_candidates(kind, question, passages)[:MAX_CANDIDATES]
@@ -109,21 +109,22 @@ def read_answer(
     return replace(chosen, check=reason, candidates=offered, draft=draft, fallback=fallback)
 
 
-def answers_in_its_own_words(kind: AnswerType, question: str, answer: str) -> bool:
+def answers_in_its_own_words(kind: AnswerType, question: str, answer: str, key: str) -> bool:
     """Whether an answer that states no span of the asked type still answers the question: it says most of
     what the question says (ANSWER_COVERS_QUESTION of its terms) and adds words of its own. The span rules
     know a fixed set of forms, and "since the late 1980s", "9:26:53 a.m.", "the honor block" or "her
     daughter" are none of them; an answer about another fact ("The sentence was announced by ...") shares
     little of the question, and one that only restates the question adds nothing. An amount or a count
     needs a number ("more than 5,000 square feet", "€4.7 billion"): "The repair was approved by the
-    council" does not say how much, however much of the question it repeats."""
+    council" does not say how much, however much of the question it repeats. `key`: the answer's key words
+    (qa.key_words), which read_answer has already found."""
     if kind in ("amount", "count") and not _NUMBER.search(MARKER.sub("", answer)):
         return False
     asked = question_terms(question)
     said = question_terms(MARKER.sub("", answer))
     if not asked or len(asked & said) < ANSWER_COVERS_QUESTION * len(asked):
         return False
-    return bool(question_terms(key_words(question, answer)) - asked)
+    return bool(question_terms(key) - asked)
 
 
 def _choice_prompt(question: str, candidates: Sequence[Candidate], passages: Sequence[Passage]) -> list[Message]:

@@ -89,6 +89,7 @@ class Retriever:
             timings["dense"] = time.perf_counter() - t0
         exact_hits: list[tuple[int, float]] = []
         dated_hits: list[tuple[int, float]] = []
+        asked = full_dates(query)[:3]  # the dates the question names
         if self.config.lexical:
             t0 = time.perf_counter()
             lexical = searchers.lexical
@@ -96,7 +97,7 @@ class Retriever:
             codes = reference_codes(query)
             if codes:
                 exact_hits = lexical.search_tokens(codes, n, allowed)
-            dated = self._reported_on(query, allowed)
+            dated = self._reported_on(asked, allowed)
             if dated is not None and len(dated):
                 dated_hits = lexical.search(query, n, dated)
             timings["lexical"] = time.perf_counter() - t0
@@ -105,7 +106,7 @@ class Retriever:
         fused = fuse(
             [dense_hits, lexical_hits, dated_hits], [1.0 - LEXICAL_WEIGHT, LEXICAL_WEIGHT, DATE_WEIGHT], depth=n
         )
-        if asked := full_dates(query)[:3]:
+        if asked:
             fused = self._event_dated_first(fused, asked)
         if exact_hits:
             fused = quoting_first(fused, exact_hits)
@@ -115,9 +116,8 @@ class Retriever:
         timings["fuse"] = time.perf_counter() - t0
         return Retrieval(passages, timings)
 
-    def _reported_on(self, query: str, allowed: np.ndarray | None) -> np.ndarray | None:
+    def _reported_on(self, dates: list[date], allowed: np.ndarray | None) -> np.ndarray | None:
         """Chunks of releases dated on a date the question names or up to EVENT_REPORT_DAYS after it."""
-        dates = full_dates(query)[:3]
         if not dates:
             return None
         windows = [
@@ -155,8 +155,8 @@ class Retriever:
             chunk = chunks.get(chunk_id)
             if chunk is None:
                 continue
-            grams = _trigrams(chunk.text)
-            if any(_jaccard(grams, other) >= self.config.duplicate_jaccard for other in shingles):
+            grams = trigrams(chunk.text)
+            if any(jaccard(grams, other) >= self.config.duplicate_jaccard for other in shingles):
                 continue
             info = infos[chunk.release_id]
             kept.append(
@@ -233,12 +233,12 @@ def quoting_releases_only(passages: list[Passage], quoting: set[int]) -> list[Pa
     return [p for p in passages if p.release_id in releases] if releases else passages
 
 
-def _trigrams(text: str) -> set[tuple[str, ...]]:
+def trigrams(text: str) -> set[tuple[str, ...]]:
     found = words(text)
     return {tuple(found[i : i + 3]) for i in range(max(len(found) - 2, 1))}
 
 
-def _jaccard(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
+def jaccard(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
     if not a or not b:
         return 0.0
     return len(a & b) / len(a | b)

@@ -25,6 +25,7 @@ from qa.prompt import (
     summary_messages,
     topic_summary_messages,
 )
+from qa.retrieve import jaccard, trigrams
 from qa.types import Answer, Citation, Passage
 
 # Releases up to this many model tokens are summarised in one pass; longer ones are split into
@@ -224,7 +225,8 @@ class TopicSummaryStream(SummaryStream):
                 if excerpt and self.generator.count_tokens(candidate) > TOPIC_EXCERPT_TOKENS:
                     break
                 excerpt = candidate
-            if not any(_same_text(excerpt, other) for _, other in sources):
+            grams = trigrams(excerpt)
+            if not any(jaccard(grams, trigrams(other)) >= DUPLICATE_JACCARD for _, other in sources):
                 sources.append((group[0], excerpt))
         return sorted(sources, key=lambda s: (s[0].date or date.max, s[0].release_id))
 
@@ -262,7 +264,9 @@ class TopicSummaryStream(SummaryStream):
 # A summary sentence without a marker is attributed to the excerpt holding this share of its content words;
 # below it, the sentence is the model's own linking words ("Together, these releases show ...").
 ATTRIBUTION_OVERLAP = 0.5
-DUPLICATE_JACCARD = 0.8  # word-trigram overlap above which two excerpts are one release published twice
+# Word-trigram overlap above which two excerpts are one release published twice: the retriever's rule for
+# near-duplicate passages (qa.retrieve.RetrievalConfig.duplicate_jaccard).
+DUPLICATE_JACCARD = 0.8
 
 
 def cite_sentences(text: str, excerpts: Sequence[str]) -> str:
@@ -296,15 +300,3 @@ def _marked(sentence: str, n: int) -> str:
 
 def _content(text: str) -> set[str]:
     return {w for w in words(MARKER.sub("", text)) if w not in STOP_WORDS and len(w) > 2}
-
-
-def _same_text(a: str, b: str) -> bool:
-    grams_a, grams_b = _trigrams(a), _trigrams(b)
-    if not grams_a or not grams_b:
-        return False
-    return len(grams_a & grams_b) / len(grams_a | grams_b) >= DUPLICATE_JACCARD
-
-
-def _trigrams(text: str) -> set[tuple[str, ...]]:
-    found = words(text)
-    return {tuple(found[i : i + 3]) for i in range(max(len(found) - 2, 1))}
