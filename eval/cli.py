@@ -154,18 +154,28 @@ def summaries(
     length: Annotated[
         str, typer.Option("--length", help="short, bullets, detailed, or facts (the fact sheet: no model).")
     ] = "short",
+    answer_baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--answer-baseline",
+            help="A QA gold file: after the summaries, time answers to as many of its first questions "
+            "(the index must hold their releases) and report the summaries' p50 as a multiple of theirs.",
+        ),
+    ] = None,
 ) -> None:
     """Summarise every gold release; score key facts, ROUGE, faithfulness, length and latency."""
     from embeddings.settings import get_settings
     from eval.aggregate import summarize
-    from eval.gold import read_summaries, select
-    from eval.metrics import ROUGE_L_NOTE
+    from eval.gold import read_questions, read_summaries, select
+    from eval.metrics import ROUGE_L_NOTE, percentile
     from eval.provenance import git_state
-    from eval.run_summaries import SummaryOptions, run_summaries
+    from eval.run_summaries import SummaryOptions, answer_latencies, run_summaries
     from qa.choice import choose
 
     if length not in ("short", "bullets", "detailed", "facts"):
         raise fail("--length must be short, bullets, detailed or facts")
+    if answer_baseline is not None and length == "facts":
+        raise fail("--answer-baseline needs a model: the fact sheet uses none")
     gold_set = read_gold(read_summaries, run)
     items = select(gold_set.items, run.sample, run.seed, run.limit)
     settings = get_settings()
@@ -177,14 +187,18 @@ def summaries(
     wanted = {i.release_id for i in items}
     carried = tuple(r for r in gold_set.releases if r.id in wanted)
     options = SummaryOptions(model_name, length)
-    done = execute(
-        run,
-        "hybrid",
-        carried,
-        None if length == "facts" else model_name,
-        settings.threads,
-        lambda engine, writer: run_summaries(engine, items, options, writer, progress=not run.quiet),
-    )
+    questions: list[str] = []
+    if answer_baseline is not None:
+        baseline_set = read_gold(read_questions, run, ("answer-baseline", answer_baseline))
+        questions = [q.question for q in baseline_set.items][: len(items)]
+    answer_times: list[float] = []
+
+    def job(engine: Any, writer: Any) -> Any:
+        out = run_summaries(engine, items, options, writer, progress=not run.quiet)
+        answer_times.extend(answer_latencies(engine, questions, model_name, progress=not run.quiet))
+        return out
+
+    done = execute(run, "hybrid", carried, None if length == "facts" else model_name, settings.threads, job)
     config = {
         **where(run, done, bool(gold_set.releases) and run.index is None),
         "model": model_name,
@@ -194,6 +208,16 @@ def summaries(
         "rouge": ROUGE_L_NOTE,
         **selection(run, done),
     }
+    if answer_times:
+        summary_p50 = percentile([r.latency.get("total") for r in done.records if r.latency], 50)
+        answer_p50 = percentile(answer_times, 50)
+        config["answer_baseline"] = {
+            "gold": str(answer_baseline),
+            "questions": len(answer_times),
+            "answer_p50_s": answer_p50,
+            "summary_p50_s": summary_p50,
+            "summary_over_answer_p50": round(summary_p50 / answer_p50, 2) if summary_p50 and answer_p50 else None,
+        }
     summary = summarize("summaries", done.records, config, timing(done, started), git=git, machine=done.machine)
     finish(run, summary, done)
 

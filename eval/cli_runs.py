@@ -92,15 +92,17 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def read_gold(read: Callable[[Path], Any], run: RunArgs) -> Any:
-    """The gold set, or one clear error line (missing files, a file of the wrong kind)."""
+def read_gold(read: Callable[[Path], Any], run: RunArgs, other: tuple[str, Path] | None = None) -> Any:
+    """The gold set, or one clear error line (missing files, a file of the wrong kind). `other`: a second
+    gold file an option names, read instead of --gold."""
     from eval.gold import GoldFormatError
 
-    for option, path in (("gold", run.gold), ("index", None if run.corpus else run.index), ("corpus", run.corpus)):
+    paths = (("gold", run.gold), ("index", None if run.corpus else run.index), ("corpus", run.corpus), other)
+    for option, path in (p for p in paths if p is not None):
         if path is not None and not path.exists():
             raise fail(f"--{option}: no such file or folder: {path}")
     try:
-        return read(run.gold)
+        return read(other[1] if other else run.gold)
     except GoldFormatError as exc:
         raise fail(str(exc)) from None
 

@@ -73,6 +73,20 @@ def run_summaries(
     )
 
 
+def answer_latencies(engine: Any, questions: Sequence[str], model: str | None, progress: bool = True) -> list[float]:
+    """Seconds the same engine and model take to answer each question, whole: the answer time a summary's
+    time is measured against, in the same run so that the CPU and its load are the same."""
+    from tqdm import tqdm
+
+    times: list[float] = []
+    for question in tqdm(questions, desc="answers (baseline)", disable=not progress):
+        t0 = time.perf_counter()
+        for _ in engine.ask(question, model=model):
+            pass
+        times.append(round(time.perf_counter() - t0, 4))
+    return times
+
+
 def _running(records: Sequence[SummaryResult]) -> str:
     """The progress bar's running scores."""
     done = [r for r in records if not r.error]

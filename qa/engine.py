@@ -164,6 +164,7 @@ class Engine:
             budget_s=self.settings.generation_budget_s,
             release=found,
             facts_first=self.settings.summary_facts_first,
+            complete_facts=self.settings.summary_complete_facts,
             long_release=self.settings.long_release,
         )
 

@@ -15,6 +15,7 @@ from embeddings.text.markers import MARKER, marker_numbers
 from embeddings.text.sentences import split_sentences
 from embeddings.text.words import STOP_WORDS, words
 from embeddings.types import Release
+from qa.fact_completion import COMPLETION_WORDS, completed, completing_sentences
 from qa.fact_sheet import FactSheet, fact_sheet, summary_facts
 from qa.generate import Generator
 from qa.prompt import (
@@ -140,6 +141,7 @@ class SummaryStream:
 class ReleaseSummaryStream(SummaryStream):
     release: Release | None = None
     facts_first: bool = True  # Settings.summary_facts_first
+    complete_facts: bool = True  # Settings.summary_complete_facts
     long_release: LongRelease = "condense"  # Settings.long_release
 
     def __iter__(self) -> Iterator[str]:
@@ -176,10 +178,18 @@ class ReleaseSummaryStream(SummaryStream):
                 self.timings["first_token"] = time.perf_counter() - started
             text += piece
             yield piece
-        self.timings["total"] = time.perf_counter() - started
         whole = release_passage(release)
-        citation = Citation(1, whole, 0, len(release.text))
-        self.summary = Answer(text.strip(), True, (citation,), (whole,), release.title, self.timings)
+        citations = [Citation(1, whole, 0, len(release.text))]
+        stopped = self.stop is not None and self.stop.is_set()
+        if self.complete_facts and text.strip() and not stopped:
+            added = completing_sentences(text, sheet, COMPLETION_WORDS[self.length])
+            if added:
+                text, piece = completed(text, added, self.length, first=2)
+                citations += [Citation(n, whole, a.start, a.end) for n, a in enumerate(added, 2)]
+                if piece:
+                    yield piece
+        self.timings["total"] = time.perf_counter() - started
+        self.summary = Answer(text.strip(), True, tuple(citations), (whole,), release.title, self.timings)
 
 
 @dataclass
