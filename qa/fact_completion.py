@@ -113,7 +113,7 @@ def completed(summary: str, added: Sequence[AddedSentence], length: str, first: 
 
 
 def _cited(sentence: str, n: int) -> str:
-    """"He was fined $5,000 [3]." : the marker before the sentence's stop, as the model places its own."""
+    """ "He was fined $5,000 [3]." : the marker before the sentence's stop, as the model places its own."""
     if sentence[-1:] in ".!?":
         return f"{sentence[:-1]} [{n}]{sentence[-1]}"
     return f"{sentence} [{n}]"
