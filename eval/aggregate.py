@@ -97,7 +97,8 @@ SUMMARY_DEFINITIONS = {
     "faithful_*": "share of the numbers / dates / capitalised names in all summaries that occur in the source "
     "release (normalised values; a name counts when it or each of its words occurs)",
     "baselines (by_type)": "lead-3: the release's first three sentences; first paragraph: up to its first blank "
-    "line; first N words: its first words, as many as the product's summary of it has (eval/baselines.py)",
+    "line; first N words: its first words, as many as the product's summary of it has (eval/baselines.py); "
+    "model's text alone: the product's summary before the key facts it left out were added (qa/fact_completion.py)",
     "latency_s": "first_token: from asking to the first streamed piece (includes map-reduce notes for long "
     "releases); total: the whole summary, wall clock, model already loaded",
 }

@@ -20,6 +20,8 @@ from eval.runner import run_items
 from eval.scoring import score_summary
 from eval.store import ResultsWriter
 
+WITHOUT_COMPLETION = "model's text alone"
+
 
 @dataclass(frozen=True)
 class SummaryOptions:
@@ -42,6 +44,8 @@ def evaluate_summary(engine: Any, item: GoldSummary, options: SummaryOptions) ->
                 first_piece = time.perf_counter() - t0
         total = time.perf_counter() - t0
         summary = stream.summary.text
+        # The model's text before qa.fact_completion: scored beside the baselines, an ablation in every run.
+        draft = stream.summary.draft.text if stream.summary.draft else summary
     except Exception as exc:  # one broken item must not end a long run; it is reported as an error
         return replace(record, error=f"{type(exc).__name__}: {exc}")
     record = replace(
@@ -50,8 +54,11 @@ def evaluate_summary(engine: Any, item: GoldSummary, options: SummaryOptions) ->
         key_facts=tuple(item.key_facts),
         faithfulness=faithfulness(summary, release.text),
         baselines={
-            name: {"text": text}
-            for name, text in baseline_summaries(release.text, release.title, word_count(summary)).items()
+            **{
+                name: {"text": text}
+                for name, text in baseline_summaries(release.text, release.title, word_count(summary)).items()
+            },
+            **({WITHOUT_COMPLETION: {"text": draft}} if options.length != "facts" else {}),
         },
         latency={"first_token": round(first_piece if first_piece is not None else total, 4), "total": round(total, 4)},
         engine_timings={k: round(v, 4) for k, v in stream.summary.timings.items()},

@@ -181,15 +181,17 @@ class ReleaseSummaryStream(SummaryStream):
         whole = release_passage(release)
         citations = [Citation(1, whole, 0, len(release.text))]
         stopped = self.stop is not None and self.stop.is_set()
+        draft = None  # the model's text, when fact completion changed it
         if self.complete_facts and text.strip() and not stopped:
             added = completing_sentences(text, sheet, COMPLETION_WORDS[self.length])
             if added:
+                draft = Answer(text.strip(), True, tuple(citations), (whole,), release.title)
                 text, piece = completed(text, added, self.length, first=2)
                 citations += [Citation(n, whole, a.start, a.end) for n, a in enumerate(added, 2)]
                 if piece:
                     yield piece
         self.timings["total"] = time.perf_counter() - started
-        self.summary = Answer(text.strip(), True, tuple(citations), (whole,), release.title, self.timings)
+        self.summary = Answer(text.strip(), True, tuple(citations), (whole,), release.title, self.timings, draft=draft)
 
 
 @dataclass
