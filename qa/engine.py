@@ -16,11 +16,13 @@ from qa.answer import AnswerStream
 from qa.choice import AUTO, ModelChoice, choose
 from qa.conversation import needs_rewrite, standalone_question, with_context
 from qa.generate import get_generator
+from qa.grounding import names_topic, topic_names
 from qa.prompt import SummaryLength
 from qa.reader import ReaderSteps
 from qa.retrieve import RetrievalConfig, Retriever
 from qa.runtime import TextGenerator
 from qa.summarize import FactSheetStream, ReleaseSummaryStream, StatusCallback, TopicSummaryStream
+from qa.types import Passage
 
 
 class QuestionError(ValueError):
@@ -168,6 +170,17 @@ class Engine:
             long_release=self.settings.long_release,
         )
 
+    def _about(self, topic: str, passages: Sequence[Passage]) -> list[Passage]:
+        """The passages of the releases about the topic by its names (qa.grounding.names_topic); the best
+        one's release is kept whatever it names, so that a topic in other words still gets a summary."""
+        names = topic_names(topic)
+        kept: dict[str, bool] = {}
+        for i, p in enumerate(passages):
+            if p.release_id not in kept:
+                release = self.index.release(p.release_id)
+                kept[p.release_id] = i == 0 or release is None or names_topic(names, release.title, release.text)
+        return [p for p in passages if kept[p.release_id]]
+
     def summarize_topic(
         self,
         topic: str,
@@ -186,6 +199,7 @@ class Engine:
         max_releases = max_releases or self.settings.max_releases
         filters = Filters(since=since, until=until, organisation=organisation)
         passages = self.retriever.search(topic, k=max_releases * 3, filters=filters).passages
+        passages = self._about(topic, passages)
         return TopicSummaryStream(
             self.generator(model),
             length,

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from qa.grounding import missing_names, name_of, question_names
+from qa.grounding import missing_names, name_of, names_topic, question_names, topic_names
 from qa.types import Passage
 
 
@@ -61,3 +61,11 @@ def test_a_question_about_someone_the_releases_never_mention_is_refused_without_
     assert answer.text.startswith("The indexed releases do not say. No passage I found mentions Dmitri Savchenko")
     assert answer.passages, "the passages that were searched stay available to show"
     assert "first_token" not in answer.timings and "generate" not in answer.timings
+
+
+def test_a_topic_is_named_by_its_capitalised_words_and_a_release_by_half_of_them() -> None:
+    names = topic_names("Albert Gonzalez credit card hacking case")
+    assert names == ["Albert", "Gonzalez"]
+    assert names_topic(names, "Hacker Sentenced", "Gonzalez, 28, of Miami, was sentenced today.")
+    assert not names_topic(["Takata", "Corp"], "Autoliv Agrees to Plead Guilty", "Autoliv Inc. agreed to pay.")
+    assert names_topic([], "Anything", "at all"), "a topic with no names filters nothing"
