@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import search_files
+from embeddings import reissues, search_files
 from embeddings.dense import (
     FLAT_MAX_VECTORS,
     HNSW_EF_CONSTRUCTION,
@@ -90,6 +90,7 @@ class Index:
         # A FAISS structure that this process's writes brought up to (generation); private, so changed in
         # place until it is loaded as part of a Searchers.
         self._prepared: tuple[int, object] | None = None
+        self._all_reissues: tuple[int, list[list[str]]] | None = None  # (generation, every group)
 
     # ---------------------------------------------------------------- opening
 
@@ -150,6 +151,29 @@ class Index:
 
     def release_chunks(self, release_id: str) -> list[StoredChunk]:
         return self._store.release_chunks(release_id)
+
+    def reissues(self, release_ids: Iterable[str] | None = None) -> list[list[str]]:
+        """Groups of one release published under several ids (embeddings/reissues.py), oldest first: those
+        holding any of `release_ids`, or all."""
+        wanted = None if release_ids is None else list(release_ids)
+        if wanted is not None and not wanted:
+            return []
+        generation = self.generation
+        if wanted is None and self._all_reissues is not None and self._all_reissues[0] == generation:
+            return self._all_reissues[1]  # 0.65 s over 13,415 releases: the web app asks on every page load
+        pairs = self._store.reissue_candidates(wanted)
+        published = self._store.published({x for pair in pairs for x in pair})
+        found = reissues.groups(pairs, published)
+        if wanted is None:
+            self._all_reissues = (generation, found)
+        return found
+
+    def unsigned_releases(self) -> list[str]:
+        return self._store.unsigned_releases()
+
+    def sign(self, release_ids: Sequence[str]) -> None:
+        self._store.sign(release_ids)
+        self._all_reissues = None  # signing an older index's releases changes the groups, not the generation
 
     def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
         return self._store.allowed_chunk_ids(filters)

@@ -29,6 +29,9 @@ BATCH_RELEASES = 256
 BATCH_CHARS = 4_000_000
 # A release above this is streamed on its own (the longest DOJ or ISAF release is 112,000 characters).
 LARGE_RELEASE_CHARS = 1_000_000
+# Releases signed (embeddings/reissues.py) per transaction when an index from an earlier version is brought
+# up to date: ~1 ms each.
+SIGN_BATCH = 500
 # Chunks embedded at a time within a streamed release.
 EMBED_GROUP_CHUNKS = 2_048
 
@@ -48,15 +51,18 @@ class IngestReport:
     embed_seconds: float = 0.0
     index_seconds: float = 0.0
     added_ids: list[str] = field(default_factory=list)
+    reissued: int = 0  # added releases published more than once, here or before (embeddings/reissues.py)
 
     @property
     def chunks(self) -> int:
         return self.chunks_embedded + self.chunks_reused
 
     def summary(self) -> str:
+        reissued = f"; {self.reissued} of them published more than once (`pressqa info --reissues`)"
         return (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {len(self.failed)} failed; "
             f"{self.chunks_embedded} chunks embedded, {self.chunks_reused} reused; {self.seconds:.1f} s"
+            + (reissued if self.reissued else "")
         )
 
 
@@ -129,11 +135,24 @@ class Ingestor:
                 if on_progress and not batch:
                     on_progress(seen, report.summary())
             self._flush(batch, report, bar)
+            self._sign_earlier(show_progress)
+            added = set(report.added_ids)
+            report.reissued = sum(rid in added for g in self.index.reissues(added) for rid in g)
             self.index.save()
         report.seconds = time.perf_counter() - started
         if on_progress:
             on_progress(seen, report.summary())
         return report
+
+    def _sign_earlier(self, show_progress: bool) -> None:
+        """Releases indexed before re-issued releases were tracked get their signatures, once."""
+        unsigned = self.index.unsigned_releases()
+        shown = show_progress and bool(unsigned)
+        with tqdm(total=len(unsigned), desc="Signing earlier releases", disable=not shown) as bar:
+            for start in range(0, len(unsigned), SIGN_BATCH):
+                part = unsigned[start : start + SIGN_BATCH]
+                self.index.sign(part)
+                bar.update(len(part))
 
     def _flush(self, batch: dict[str, Release], report: IngestReport, bar: tqdm) -> None:
         if not batch:

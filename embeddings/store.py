@@ -34,6 +34,7 @@ from embeddings.index_types import (
     StoredChunk,
     Written,
 )
+from embeddings.reissues import Published, Signature, signature
 from embeddings.types import Release
 
 SCHEMA_VERSION = 1
@@ -70,6 +71,17 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_release ON chunks(release_id);
 CREATE INDEX IF NOT EXISTS chunks_text_hash ON chunks(text_hash);
 CREATE INDEX IF NOT EXISTS releases_date ON releases(date);
+CREATE TABLE IF NOT EXISTS signatures (
+    release_id TEXT PRIMARY KEY REFERENCES releases(id) ON DELETE CASCADE,
+    minhash BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signature_bands (
+    release_id TEXT NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+    band INTEGER NOT NULL,
+    key INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS signature_bands_key ON signature_bands(band, key);
+CREATE INDEX IF NOT EXISTS signature_bands_release ON signature_bands(release_id);
 """
 
 
@@ -478,6 +490,7 @@ class Store:
                         item.content_hash,
                     ),
                 )
+                self._put_signature(db, r.id, signature(r.text))
                 for chunk, vector in zip(item.chunks, item.vectors, strict=True):
                     cur = db.execute(
                         "INSERT INTO chunks(release_id, ordinal, start, end, text, text_hash, vector) "
@@ -506,7 +519,56 @@ class Store:
             removed = [row[0] for row in db.execute("SELECT id FROM chunks WHERE release_id=?", (release_id,))]
             gone = db.execute("DELETE FROM releases WHERE id=?", (release_id,)).rowcount > 0
             db.execute("DELETE FROM chunks WHERE release_id=?", (release_id,))
+            db.execute("DELETE FROM signatures WHERE release_id=?", (release_id,))
+            db.execute("DELETE FROM signature_bands WHERE release_id=?", (release_id,))
             if not gone:
                 return None
             base, generation = self._bump_generation()
         return Written(removed, [], [], base, generation)
+
+    # ---------------------------------------------------------------- re-issued releases
+
+    @staticmethod
+    def _put_signature(db: sqlite3.Connection, release_id: str, sig: Signature) -> None:
+        db.execute("DELETE FROM signature_bands WHERE release_id=?", (release_id,))
+        db.execute("INSERT OR REPLACE INTO signatures(release_id, minhash) VALUES (?, ?)", (release_id, sig.to_bytes()))
+        db.executemany(
+            "INSERT INTO signature_bands(release_id, band, key) VALUES (?, ?, ?)",
+            [(release_id, band, key) for band, key in enumerate(sig.bands())],
+        )
+
+    def unsigned_releases(self) -> list[str]:
+        """Releases written before signatures were kept (an index from an earlier version)."""
+        sql = "SELECT id FROM releases WHERE id NOT IN (SELECT release_id FROM signatures) ORDER BY id"
+        return [row[0] for row in self._db.execute(sql)]
+
+    def sign(self, release_ids: Sequence[str]) -> None:
+        """Computes and keeps the signatures of these releases, in one transaction."""
+        rows = self._rows_where_in("SELECT id, text FROM releases WHERE id IN ({marks})", release_ids)
+        with self.lock, self._transaction() as db:
+            for release_id, text in rows:
+                self._put_signature(db, release_id, signature(text))
+
+    def reissue_candidates(self, release_ids: Iterable[str] | None = None) -> set[tuple[str, str]]:
+        """Pairs (a, b), a < b, of releases sharing a signature band: of `release_ids` with any release,
+        or of all releases."""
+        join = (
+            "SELECT DISTINCT a.release_id, b.release_id FROM signature_bands a JOIN signature_bands b "
+            "ON a.band = b.band AND a.key = b.key AND a.release_id != b.release_id"
+        )
+        if release_ids is None:
+            rows = self._db.execute(f"{join} WHERE a.release_id < b.release_id").fetchall()
+        else:
+            rows = self._rows_where_in(f"{join} WHERE a.release_id IN ({{marks}})", release_ids)
+        return {(min(a, b), max(a, b)) for a, b in rows}
+
+    def published(self, release_ids: Iterable[str]) -> dict[str, Published]:
+        """What the re-issue rules read of each release that has a signature."""
+        sql = (
+            "SELECT r.id, r.text, r.date, s.minhash FROM releases r JOIN signatures s ON s.release_id = r.id "
+            "WHERE r.id IN ({marks})"
+        )
+        return {
+            rid: Published(text, _parse_date(day), Signature.from_bytes(blob))
+            for rid, text, day, blob in self._rows_where_in(sql, release_ids)
+        }

@@ -149,11 +149,17 @@ class Retriever:
         wanted = [chunk_id for chunk_id, _ in fused[: k * 4]]
         chunks = self.index.chunks(wanted)
         infos = {i.id: i for i in self.index.release_infos(c.release_id for c in chunks.values())}
+        # A release published under several ids is shown once, under the id retrieved first, with the others.
+        groups = {rid: group for group in self.index.reissues(infos) for rid in group}
+        shown_as: dict[str, str] = {}
         kept: list[Passage] = []
         shingles: list[set[tuple[str, ...]]] = []
         for chunk_id, score in fused[: k * 4]:
             chunk = chunks.get(chunk_id)
             if chunk is None:
+                continue
+            group = groups.get(chunk.release_id, [chunk.release_id])
+            if shown_as.setdefault(min(group), chunk.release_id) != chunk.release_id:
                 continue
             grams = trigrams(chunk.text)
             if any(jaccard(grams, other) >= self.config.duplicate_jaccard for other in shingles):
@@ -173,6 +179,7 @@ class Retriever:
                     score=score,
                     dense_score=dense.get(chunk_id),
                     lexical_score=lexical.get(chunk_id),
+                    also_published_as=tuple(r for r in group if r != chunk.release_id),
                 )
             )
             shingles.append(grams)

@@ -23,6 +23,7 @@ class Passage:
     score: float  # fused score: weighted sum of max-normalised dense and BM25 scores
     dense_score: float | None = None
     lexical_score: float | None = None
+    also_published_as: tuple[str, ...] = ()  # the same release under other ids (embeddings/reissues.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,13 @@ class Answer:
             "candidates": list(self.candidates),
             "citations": [c.to_json() for c in self.citations],
             "retrieved": [
-                {"release_id": p.release_id, "title": p.title, "score": round(p.score, 6)} for p in self.passages
+                {
+                    "release_id": p.release_id,
+                    "title": p.title,
+                    "score": round(p.score, 6),
+                    **({"also_published_as": list(p.also_published_as)} if p.also_published_as else {}),
+                }
+                for p in self.passages
             ],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             **({"facts": [f.to_json() for f in self.facts]} if self.facts else {}),

@@ -130,6 +130,8 @@ class Api:
             "first_date": s.first_date.isoformat() if s.first_date else None,
             "last_date": s.last_date.isoformat() if s.last_date else None,
             "embedding_model": s.embedding_model,
+            # One release published under several ids, each group oldest first (embeddings/reissues.py).
+            "reissues": self.engine.index.reissues(),
         }
 
     def add_releases(self, files: list[str] | None) -> dict[str, Any]:

@@ -173,6 +173,8 @@ def _print_citations(answer: Answer) -> None:
         when = p.date.isoformat() if p.date else "undated"
         quote = " ".join(p.text[c.quote_start - p.start : c.quote_end - p.start].split())
         typer.echo(f"[{c.n}] {p.title} ({when}; release {p.release_id}; chars {p.start}-{p.end})")
+        if p.also_published_as:
+            typer.echo(f"    also published as {', '.join(p.also_published_as)}")
         typer.echo(f"    \u201c{quote[:300]}\u201d")
 
 
@@ -249,10 +251,18 @@ def remove(release_id: str, index: IndexOpt = None) -> None:
 
 
 @app.command()
-def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+def info(
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+    reissues: Annotated[
+        bool, typer.Option("--reissues", help="List each release published under several ids, with its ids.")
+    ] = False,
+) -> None:
     """Show what the index holds."""
     engine = _engine(_settings(index=index))
     s = engine.index.stats()
+    groups = engine.index.reissues()
+    unsigned = len(engine.index.unsigned_releases())
     data = {
         "index": str(engine.index.path),
         "releases": s.releases,
@@ -264,12 +274,27 @@ def info(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
         "bytes_on_disk": s.bytes_on_disk,
         "generation_model": engine.default_choice.describe(engine.settings.threads),
         "generation_model_reason": engine.default_choice.reason,
+        "reissued_groups": len(groups),
+        "reissued_releases": sum(len(g) for g in groups),
+        **({"unchecked_for_reissues": f"{unsigned} (run `pressqa ingest` to check them)"} if unsigned else {}),
     }
+    listed = []
+    if reissues:
+        infos = {i.id: i for i in engine.index.release_infos(r for g in groups for r in g)}
+        listed = [[{"id": r, "date": _iso(infos[r].date), "title": infos[r].title} for r in g] for g in groups]
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(json.dumps({**data, **({"reissues": listed} if reissues else {})}, indent=2))
         return
     for key, value in data.items():
         typer.echo(f"{key:24} {value}")
+    for n, group in enumerate(listed, 1):
+        typer.echo(f"\nre-issued release {n}: {group[0]['title']}")
+        for r in group:
+            typer.echo(f"    {r['id']}  {r['date'] or 'undated'}")
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 @app.command()

@@ -44,7 +44,7 @@ def model_choices(engine: Engine) -> list[str]:
 
 
 def stats_line(engine: Engine) -> str:
-    return render.stats_markdown(engine.index.stats())
+    return render.stats_markdown(engine.index.stats(), engine.index.reissues())
 
 
 # ---------------------------------------------------------------- the page

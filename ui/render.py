@@ -235,6 +235,9 @@ def _meta_html(p: Passage) -> str:
             score += f" · similarity {p.dense_score:.2f}"
         bits.append(score)
     bits.append(f"id <code>{html.escape(p.release_id)}</code>")
+    if p.also_published_as:
+        others = ", ".join(f"<code>{html.escape(r)}</code>" for r in p.also_published_as)
+        bits.append(f'<span class="pq-also">also published as {others}</span>')
     return " · ".join(bits)
 
 
@@ -326,13 +329,19 @@ EMPTY_SOURCES = (
 # ---------------------------------------------------------------- index statistics, uploads, export
 
 
-def stats_markdown(stats: IndexStats) -> str:
+def stats_markdown(stats: IndexStats, reissued: Sequence[Sequence[str]] = ()) -> str:
+    """The index in a line; `reissued`: the groups of one release published under several ids."""
     if stats.releases == 0:
         return "**The index is empty.** Add releases in the *Add releases* tab."
     span = "undated"
     if stats.first_date and stats.last_date:
         span = f"{stats.first_date.isoformat()} → {stats.last_date.isoformat()}"
-    return f"**{stats.releases:,}** releases · **{stats.chunks:,}** passages · {span}"
+    line = f"**{stats.releases:,}** releases · **{stats.chunks:,}** passages · {span}"
+    if reissued:
+        listed = html.escape("; ".join(" = ".join(group) for group in reissued), quote=True)
+        count = f"<strong>{len(reissued):,}</strong> published more than once ({sum(map(len, reissued)):,} ids)"
+        line += f' · <span class="pq-reissued" title="{listed}">{count}</span>
+    return line
 
 
 def release_choice(title: str, when: date | None, organisation: str | None) -> str:
