@@ -340,7 +340,7 @@ def stats_markdown(stats: IndexStats, reissued: Sequence[Sequence[str]] = ()) ->
     if reissued:
         listed = html.escape("; ".join(" = ".join(group) for group in reissued), quote=True)
         count = f"<strong>{len(reissued):,}</strong> published more than once ({sum(map(len, reissued)):,} ids)"
-        line += f' · <span class="pq-reissued" title="{listed}">{count}</span>
+        line += f' · <span class="pq-reissued" title="{listed}">{count}</span>'
     return line
 
 
