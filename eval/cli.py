@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -264,6 +265,58 @@ def topics(
         **selection(run, done),
     }
     finish(run, summarize("topics", done.records, config, timing(done, started), git=git, machine=done.machine), done)
+
+
+@eval_app.command("reissues")
+def reissues(
+    gold: Annotated[Path, typer.Option("--gold", help="Labelled groups and pairs (eval/gold/reissues.dev.jsonl).")],
+    index: Annotated[Path, typer.Option("--index", help="An index holding the labelled releases.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for summary.json.")],
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="Releases whose first --ingest-sample are ingested to time signing.")
+    ] = None,
+    ingest_sample: Annotated[int, typer.Option("--ingest-sample", min=1)] = 300,
+) -> None:
+    """Score the index's re-issued release groups against hand-labelled pairs; time what signing costs ingest."""
+    from embeddings.settings import get_settings
+    from eval.provenance import git_state, machine
+    from eval.run_reissues import read_reissues, score_reissues, signing_cost
+    from qa.engine import Engine
+
+    for option, path in (("gold", gold), ("index", index), ("corpus", corpus)):
+        if path is not None and not path.exists():
+            raise fail(f"--{option}: no such file or folder: {path}")
+    labelled = read_reissues(gold)
+    engine = Engine.open(get_settings(index=index))
+    engine.ingestor.ingest([], show_progress=True)  # signs the releases of an index from an earlier version
+    started = time.perf_counter()
+    groups = engine.index.reissues()
+    result: dict[str, Any] = {
+        "kind": "reissues",
+        "config": {"gold": str(gold), "index": str(index), "releases": engine.index.stats().releases},
+        "git": git_state(),
+        "machine": machine(engine.settings.threads, False),
+        "grouping_s": round(time.perf_counter() - started, 3),
+        "overall": score_reissues(groups, labelled),
+    }
+    if corpus is not None:
+        result["signing"] = signing_cost(corpus, engine.encoder, ingest_sample)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    o = result["overall"]
+    typer.echo(
+        f"{o['groups']} groups ({o['releases_in_groups']} releases); precision {o['precision']}, recall {o['recall']} "
+        f"over {o['pairs_labelled']} labelled pairs; {len(o['pairs_unlabelled'])} grouped pairs unlabelled"
+    )
+    for kind, row in o["by_kind"].items():
+        typer.echo(f"  {kind}: {row['grouped']} of {row['groups']} grouped")
+    if "signing" in result:
+        c = result["signing"]
+        typer.echo(
+            f"signing: {c['signing_ms_per_release']} ms a release; ingest {c['chunks_per_s']} chunks/s against "
+            f"{c['chunks_per_s_without_signing']} without it ({c['ratio']}x)"
+        )
+    typer.echo(f"wrote {out / 'summary.json'}")
 
 
 @eval_app.command("compare")

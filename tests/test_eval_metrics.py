@@ -341,3 +341,21 @@ def test_select_by_type_keeps_the_sample_then_limits() -> None:
 
 def test_first_sentence() -> None:
     assert first_sentence("A Darwin woman has become a star. She moved.") == "A Darwin woman has become a star."
+
+
+def test_reissue_groups_are_scored_on_the_labelled_pairs_only() -> None:
+    from eval.run_reissues import LabelledGroup, read_reissues, score_reissues
+
+    gold = [
+        LabelledGroup(("1", "2", "3"), True, "identical", ""),
+        LabelledGroup(("4", "5"), False, "template", ""),
+        LabelledGroup(("6", "7"), True, "edited", ""),
+    ]
+    s = score_reissues([["1", "2", "3"], ["4", "5"], ["8", "9"]], gold)
+    assert s["pairs_grouped"] == 5 and s["pairs_labelled"] == 4
+    assert s["precision"] == 0.75 and s["recall"] == 0.75
+    assert s["wrongly_grouped"] == [["4", "5"]] and s["missed"] == [["6", "7"]]
+    assert s["pairs_unlabelled"] == [["8", "9"]]
+    assert s["by_kind"]["identical"] == {"groups": 1, "grouped": 1}
+    committed = read_reissues(Path(__file__).parents[1] / "eval" / "gold" / "reissues.dev.jsonl")
+    assert len(committed) >= 40 and sum(g.kind == "identical" for g in committed) == 16

@@ -6,6 +6,7 @@ import errno
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -239,6 +240,16 @@ def test_stats_line() -> None:
     stats = SimpleNamespace(releases=14, chunks=45, first_date=date(2021, 6, 8), last_date=date(2025, 9, 30))
     assert render.stats_markdown(stats) == "**14** releases · **45** passages · 2021-06-08 → 2025-09-30"  # type: ignore[arg-type]
     assert "empty" in render.stats_markdown(SimpleNamespace(releases=0))  # type: ignore[arg-type]
+    line = render.stats_markdown(stats, [["497", "498"], ["7610", "7611", "<x>"]])  # type: ignore[arg-type]
+    assert "<strong>2</strong> published more than once (5 ids)" in line
+    assert 'title="497 = 498; 7610 = 7611 = &lt;x&gt;"' in line
+
+
+def test_a_card_names_the_other_ids_of_a_release_published_more_than_once() -> None:
+    p = replace(passage("The kitchen cost $2.1 million."), also_published_as=("r1-again", "<b>"))
+    card = render.source_card(Citation(1, p, 0, 10), 1, None)
+    assert "also published as <code>r1-again</code>, <code>&lt;b&gt;</code>" in card
+    assert "also published as" not in render.source_card(Citation(1, passage("x"), 0, 1), 1, None)
 
 
 # ---------------------------------------------------------------- uploads
