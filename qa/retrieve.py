@@ -53,6 +53,7 @@ class RetrievalConfig:
     lexical: bool = True
     duplicate_jaccard: float = 0.8  # word-trigram overlap above which two passages count as one
     code_scope: bool = True  # a question quoting a reference code gets only the releases quoting it
+    one_per_reissue: bool = True  # a release published under several ids is shown once (embeddings/reissues.py)
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,8 @@ class Retriever:
         chunks = self.index.chunks(wanted)
         infos = {i.id: i for i in self.index.release_infos(c.release_id for c in chunks.values())}
         # A release published under several ids is shown once, under the id retrieved first, with the others.
-        groups = {rid: group for group in self.index.reissues(infos) for rid in group}
+        reissued = self.index.reissues(infos) if self.config.one_per_reissue else []
+        groups = {rid: group for group in reissued for rid in group}
         shown_as: dict[str, str] = {}
         kept: list[Passage] = []
         shingles: list[set[tuple[str, ...]]] = []
