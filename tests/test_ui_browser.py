@@ -25,6 +25,8 @@ from ui_fixtures import (  # noqa: F401
     ui_index_dir,
 )
 
+from tests.conftest import SAMPLES
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -287,6 +289,28 @@ def test_upload_a_release_and_get_an_answer_from_it(
     page.locator("#pq-chat a.pq-cite").first.click()
     assert "Quillby Ferries Orders Two Electric Ferries" in page.inner_text("#pq-sources-panel .pq-card")
     shot(page, artifacts, "5-answer-from-upload")
+
+
+def test_a_reissued_release_is_reported_and_shown_once_with_both_ids(
+    page,
+    ui_app: RunningApp,  # noqa: F811
+    artifacts: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fares = (SAMPLES / "rta_fares_2024.txt").read_text(encoding="utf-8")
+    copy = tmp_path / "rta_fares_2024_reissued.txt"
+    copy.write_text(fares.replace("per trip", "per journey"), encoding="utf-8")  # re-sent with an edit
+    result = upload(page, [copy])
+    assert "1 already published under another id" in result, result
+    assert "published more than once" in page.inner_text("#pq-stats")
+    send(page, "How much will the adult day pass cost?")
+    wait_for_turn(page, 1)
+    cards = page.locator("#pq-sources-panel .pq-card")
+    metas = [cards.nth(i).inner_text() for i in range(cards.count())]
+    fares_cards = [m for m in metas if "Sets 2024 Fares" in m]
+    assert len(fares_cards) == 1, metas
+    assert "also published as" in fares_cards[0] and re.search(r"rta_fares_2024\b", fares_cards[0]), fares_cards
+    shot(page, artifacts, "6-reissued")
 
 
 def test_hostile_release_renders_as_text(page, artifacts: Path, tmp_path: Path, watch: Watch) -> None:  # noqa: F811

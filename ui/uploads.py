@@ -103,6 +103,8 @@ def ingest_file(engine: Engine, path: Path) -> FileResult:
         if n
     ]
     detail = ", ".join(parts) + (f"; {len(report.failed)} failed: {reasons}" if report.failed else "")
+    if report.reissued:
+        detail += f"; {report.reissued} already published under another id (shown once, with both ids)"
     status = "added" if report.added else "updated" if report.updated else "unchanged"
     return FileResult(path.name, status, detail, tuple(report.added_ids))
 
