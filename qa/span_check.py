@@ -59,7 +59,28 @@ def claimed_spans(kind: AnswerType, question: str, answer: str) -> list[TypedSpa
     kinds = NAME_KINDS if kind in NAME_KINDS else (kind,)
     asked = set().union(*(question_keys(k, question) for k in kinds))
     spans = [s for k in kinds for s in find_spans(k, answer)]
-    return sorted((s for s in spans if not restates_question(s, asked)), key=lambda s: s.start)
+    found = sorted((s for s in spans if not restates_question(s, asked)), key=lambda s: s.start)
+    return _new_value_first(found, question, answer)
+
+
+# "The adult day pass will rise from $6.00 to $6.50": the answer to how much it will cost is the value
+# it changes to, unless the question asks what it was. Amounts and counts change; "from 1933 to 1973" is
+# a period (the only such answer in the dev runs, SQuAD NYT), answered whole or not at all.
+_CHANGING = ("amount", "count")
+_CHANGE = re.compile(r"\bfrom\s+$", re.IGNORECASE)
+_TO = re.compile(r"^\s+to\s+$", re.IGNORECASE)
+_ASKS_BEFORE = re.compile(r"\b(?:before|previous(?:ly)?|former(?:ly)?|old|originally|used to)\b", re.IGNORECASE)
+
+
+def _new_value_first(spans: list[TypedSpan], question: str, answer: str) -> list[TypedSpan]:
+    if _ASKS_BEFORE.search(question):
+        return spans
+    out = list(spans)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        if a.kind == b.kind in _CHANGING and _CHANGE.search(answer[: a.start]) and _TO.match(answer[a.end : b.start]):
+            out[i], out[i + 1] = b, a
+    return out
 
 
 def check_answer(

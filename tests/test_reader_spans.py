@@ -11,7 +11,7 @@ from qa.candidates import find_candidates
 from qa.key_words import key_words
 from qa.question_types import answer_type
 from qa.reader import ReaderSteps, read_answer
-from qa.span_check import check_answer
+from qa.span_check import check_answer, claimed_spans
 from qa.spans import find_spans, number_value
 from qa.types import Passage
 
@@ -255,3 +255,12 @@ def test_an_answer_in_a_form_the_rules_do_not_type_stands_when_it_answers_the_qu
     amount = "How much restitution was Delay ordered to pay?"
     vague = _read(amount, "Delay was ordered to pay restitution to his victims. [1]", [passage(DOJ_RESTITUTION)])
     assert vague.method == "best supported" and vague.text.startswith("$76,700")
+
+
+def test_a_change_from_one_value_to_another_answers_with_the_new_one() -> None:
+    answer = "The adult day pass will rise from $6.00 to $6.50 [1]."
+    assert next(s.text for s in claimed_spans("amount", "How much will the adult day pass cost?", answer)) == "$6.50"
+    before = "What did the adult day pass cost before the change?"
+    assert next(s.text for s in claimed_spans("amount", before, answer)) == "$6.00"
+    plain = "The fine was $6.00, and the assessment $6.50."
+    assert next(s.text for s in claimed_spans("amount", "How much was the fine?", plain)) == "$6.00"
