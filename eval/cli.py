@@ -267,6 +267,48 @@ def topics(
     finish(run, summarize("topics", done.records, config, timing(done, started), git=git, machine=done.machine), done)
 
 
+@eval_app.command("timelines")
+def timelines(
+    gold: Annotated[Path, typer.Option("--gold", help="The topic gold (eval/gold/topics.dev.jsonl): its stories.")],
+    index: Annotated[Path, typer.Option("--index", help="An index holding the gold releases.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for summary.json.")],
+    max_events: Annotated[int | None, typer.Option("--max-events", min=1, max=50)] = None,
+) -> None:
+    """List each story topic's timeline; score the gold events present, precision, date order, citations."""
+    from embeddings.settings import get_settings
+    from eval.gold import GoldFormatError, read_topics
+    from eval.provenance import git_state, machine
+    from eval.run_timelines import run_timelines
+    from qa.engine import Engine
+
+    for option, path in (("gold", gold), ("index", index)):
+        if not path.exists():
+            raise fail(f"--{option}: no such file or folder: {path}")
+    try:
+        topics = read_topics(gold)
+    except GoldFormatError as exc:
+        raise fail(str(exc)) from None
+    engine = Engine.open(get_settings(index=index))
+    scored = run_timelines(engine, topics, max_events)
+    result = {
+        "kind": "timelines",
+        "config": {"gold": str(gold), "index": str(index), "max_events": max_events},
+        "git": git_state(),
+        "machine": machine(engine.settings.threads, False),
+        "overall": {k: v for k, v in scored.items() if k != "rows"},
+        "rows": scored["rows"],
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    o = result["overall"]
+    typer.echo(
+        f"{o['stories']} stories: events present {100 * o['events_present']:.1f}%, precision "
+        f"{100 * o['precision']:.1f}%, {o['in_date_order']} in date order, {o['all_cited']} fully cited; "
+        f"{o['seconds_p50']:.2f} s p50"
+    )
+    typer.echo(f"wrote {out / 'summary.json'}")
+
+
 @eval_app.command("reissues")
 def reissues(
     gold: Annotated[Path, typer.Option("--gold", help="Labelled groups and pairs (eval/gold/reissues.dev.jsonl).")],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from functools import cached_property
 
@@ -22,7 +23,8 @@ from qa.reader import ReaderSteps
 from qa.retrieve import RetrievalConfig, Retriever
 from qa.runtime import TextGenerator
 from qa.summarize import FactSheetStream, ReleaseSummaryStream, StatusCallback, TopicSummaryStream
-from qa.types import Passage
+from qa.timeline import TIMELINE_EVENTS, events, timeline_answer
+from qa.types import Answer, Passage
 
 
 class QuestionError(ValueError):
@@ -180,6 +182,25 @@ class Engine:
                 release = self.index.release(p.release_id)
                 kept[p.release_id] = i == 0 or release is None or names_topic(names, release.title, release.text)
         return [p for p in passages if kept[p.release_id]]
+
+    def timeline(
+        self,
+        query: str,
+        since: date | None = None,
+        until: date | None = None,
+        organisation: str | None = None,
+        max_events: int | None = None,
+    ) -> Answer:
+        """The events of a case or story, a release each, oldest first (qa/timeline.py); no model."""
+        query = self.check_question(query)
+        max_events = max_events or TIMELINE_EVENTS
+        t0 = time.perf_counter()
+        filters = Filters(since=since, until=until, organisation=organisation)
+        passages = self._about(query, self.retriever.search(query, k=max_events * 3, filters=filters).passages)
+        ids = list(dict.fromkeys(p.release_id for p in passages))[:max_events]
+        releases = [r for r in (self.index.release(i) for i in ids) if r is not None]
+        answer = timeline_answer(query, events(releases, passages))
+        return replace(answer, timings={"total": time.perf_counter() - t0})
 
     def summarize_topic(
         self,

@@ -149,3 +149,20 @@ def test_refusal_detection_and_citation_fallback(engine) -> None:
     assert answer.found and answer.text.endswith("]") and answer.citations
     unsupported = build_answer("cost?", "Purple elephants dance quietly.", passages, {})
     assert not unsupported.found
+
+
+def test_a_timeline_lists_the_releases_that_name_the_story_oldest_first_each_cited(engine) -> None:
+    result = engine.timeline("Riverton Transit Authority buses and fares")
+    ids = [c.passage.release_id for c in result.citations]
+    assert {"rta_night_buses", "rta_fares_2024"} <= set(ids)
+    assert "riverton_bridge_repair" not in ids, "it names Riverton, not its transit authority"
+    dates = [c.passage.date for c in result.citations]
+    assert dates == sorted(dates)
+    lines = result.text.splitlines()
+    assert len(lines) == len(ids) and all(line.endswith(f"[{n}]") for n, line in enumerate(lines, 1))
+    for c, line in zip(result.citations, lines, strict=True):
+        assert line.startswith(f"- {c.passage.date.isoformat()}: ")
+        said = c.passage.text[c.quote_start : c.quote_end]
+        assert line.split(": ", 1)[1][:30] in " ".join(said.split()), (line, said)
+    with pytest.raises(QuestionError):
+        engine.timeline("  ")

@@ -35,7 +35,7 @@ def client(ui_app: RunningApp) -> Client:  # noqa: F811
 def test_endpoints_are_named_and_documented(client: Client) -> None:
     api = client.view_api(print_info=False, return_format="dict")
     named = set(api["named_endpoints"])
-    assert {"/ask", "/summarize", "/add_releases", "/releases", "/stats"} <= named
+    assert {"/ask", "/summarize", "/timeline", "/add_releases", "/releases", "/stats"} <= named
     assert not api["unnamed_endpoints"]
     ask = {p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]}
     assert {"question", "k", "since", "until", "organisation", "model", "history", "max_new_tokens"} == ask
@@ -115,6 +115,15 @@ def test_summarize_one_release(client: Client) -> None:
     result = client.predict(release="otters greenmarsh", length="short", api_name="/summarize")
     assert result["found"] and len(result["answer"]) > 40
     assert result["citations"][0]["release_id"] == "greenmarsh_otter_survey"
+
+
+def test_timeline_of_a_story(client: Client) -> None:
+    result = client.predict(query="Riverton Transit Authority buses and fares", api_name="/timeline")
+    ids = [c["release_id"] for c in result["citations"]]
+    assert {"rta_night_buses", "rta_fares_2024"} <= set(ids) and result["found"]
+    assert result["answer"].startswith("- 20") and result["answer"].count("\n") == len(ids) - 1
+    stats = client.predict(api_name="/stats")
+    assert stats["reissues"] == [] and stats["releases"] >= 14
 
 
 @pytest.mark.slow

@@ -313,6 +313,25 @@ def test_a_reissued_release_is_reported_and_shown_once_with_both_ids(
     shot(page, artifacts, "6-reissued")
 
 
+def test_a_timeline_lists_a_story_in_date_order_each_event_cited(page, artifacts: Path) -> None:  # noqa: F811
+    switch_mode(page, "Timeline")
+    send(page, "Riverton Transit Authority buses and fares")
+    wait_for_turn(page, 1)
+    lines = [line for line in last_bot(page).splitlines() if re.match(r"\d{4}-\d{2}-\d{2}: ", line.strip("- "))]
+    assert len(lines) >= 2, last_bot(page)
+    dates = [line.strip("- ")[:10] for line in lines]
+    assert dates == sorted(dates)
+    cite = page.locator("#pq-chat [data-testid=bot] a.pq-cite").first
+    n = cite.inner_text().strip("[]")
+    cite.click()
+    card = page.locator(f"#src-1-{n}")
+    card.wait_for(state="visible")
+    assert "Riverton Transit Authority" in card.inner_text()
+    marked = " ".join(card.locator("mark").first.inner_text().split())
+    assert marked[:40] in lines[int(n) - 1], (marked, lines)  # the card marks the event's sentence
+    shot(page, artifacts, "7-timeline")
+
+
 def test_hostile_release_renders_as_text(page, artifacts: Path, tmp_path: Path, watch: Watch) -> None:  # noqa: F811
     hostile = tmp_path / "zorblax_kitchen.md"
     hostile.write_text(XSS_RELEASE)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from qa.engine import QuestionError
 from qa.types import Answer
 from ui.chat import Options, make_options, run_turn
 from ui.turns import Request, Turn
@@ -107,6 +108,21 @@ class Api:
         )
         request = Request("release", release.strip(), release) if release.strip() else Request("topic", topic, topic)
         return _finish(self.engine, request, options, None).to_json()
+
+    def timeline(
+        self, query: str, since: str = "", until: str = "", organisation: str = "", max_events: int = 0
+    ) -> dict[str, Any]:
+        """The events of a case or story, one release each, oldest first, each cited to its opening sentence
+        (no model). max_events: 0 for the default (6), at most 50. Returns the same shape as /ask: the
+        events as "- YYYY-MM-DD: sentence [n]" lines in "answer", one citation per event."""
+        options = _options(self.engine, since=since, until=until, organisation=organisation)
+        f = options.filters
+        try:
+            events = max(0, min(int(max_events), 50)) or None
+            result = self.engine.timeline(query, f.since, f.until, f.organisation, events)
+        except QuestionError as exc:
+            raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
+        return result.to_json()
 
     def releases(self, query: str = "", limit: int = 50) -> list[dict[str, Any]]:
         """Indexed releases whose title contains every word of `query` (all when empty), newest first."""

@@ -194,7 +194,18 @@ def compute_turn(
         return _ask(engine, request, turns, options, stop, emit)
     if request.kind == "release":
         return _summarize_release(engine, request, options, stop, emit)
+    if request.kind == "timeline":
+        return _timeline(engine, request, options, emit)
     return _summarize_topic(engine, request, options, stop, emit)
+
+
+def _timeline(engine: Engine, request: Request, options: Options, emit: Emit) -> Turn:
+    """No model: the events come at once."""
+    emit("status", "Finding the releases of this story…")
+    f = options.filters
+    result = engine.timeline(request.text, f.since, f.until, f.organisation)
+    emit("piece", result.text)
+    return Turn("timeline", request.prompt, result)
 
 
 def error_turn(request: Request, exc: BaseException) -> Turn:

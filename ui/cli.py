@@ -242,6 +242,29 @@ def summarize(
 
 
 @app.command()
+def timeline(
+    query: Annotated[str, typer.Argument(help="The case or story: names, a company, an operation.")],
+    since: Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this date (YYYY-MM-DD).")] = None,
+    max_events: Annotated[int | None, typer.Option("--max-events", min=1, max=50, help="Events listed.")] = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The events of a case or story, one release each, oldest first, each cited to its sentence (no model)."""
+    from qa.engine import QuestionError
+
+    filters = _filters(since, until)
+    engine = _engine(_settings(index=index))
+    try:
+        result = engine.timeline(query, filters.since, filters.until, max_events=max_events)
+    except QuestionError as exc:
+        raise fail(str(exc)) from None
+    if not as_json:
+        typer.echo(result.text)
+    _print_result(result, result.text, as_json)
+
+
+@app.command()
 def remove(release_id: str, index: IndexOpt = None) -> None:
     """Delete one release (and its passages) from the index."""
     engine = _engine(_settings(index=index))

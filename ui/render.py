@@ -277,7 +277,12 @@ def _turn_sources(turn: Turn, number: int, lookup: ReleaseLookup) -> str:
     return f'<section class="pq-turn" id="turn-{number}">{head}{cards}</section>'
 
 
-_KIND_HEADINGS = {"ask": "Sources for", "release": "Summarised release", "topic": "Releases summarised for"}
+_KIND_HEADINGS = {
+    "ask": "Sources for",
+    "release": "Summarised release",
+    "topic": "Releases summarised for",
+    "timeline": "Events of",
+}
 
 
 def _unsupported_html(turn: Turn) -> str:

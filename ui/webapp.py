@@ -23,10 +23,13 @@ from ui.api import Api
 from ui.blocks import Blocks
 from ui.chat import Update, error_turn, make_options, run_turn, stopped_turn
 from ui.layout import (
+    ASK,
     ASK_PLACEHOLDER,
     CHAT_HEIGHT,
     RELEASE_CHOICES,
     SUMMARIZE,
+    TIMELINE,
+    TIMELINE_PLACEHOLDER,
     TOPIC_PLACEHOLDER,
     Page,
     organisation_choices,
@@ -149,6 +152,7 @@ class WebApp:
         gen: dict[str, Any] = {"concurrency_id": GENERATE, "concurrency_limit": 1}
         gr.api(self.api.ask, api_name="ask", **gen)
         gr.api(self.api.summarize, api_name="summarize", **gen)
+        gr.api(self.api.timeline, api_name="timeline", concurrency_limit=None)
         gr.api(self.api.releases, api_name="releases", concurrency_limit=None)
         gr.api(self.api.stats, api_name="stats", concurrency_limit=None)
         p.api_trigger.click(
@@ -188,6 +192,8 @@ class WebApp:
             return self._begin(
                 Request("topic", text, f"Summarize the releases about: {text}"), turns, request.session_hash or ""
             )
+        if mode == TIMELINE:
+            return self._begin(Request("timeline", text, f"Timeline: {text}"), turns, request.session_hash or "")
         return self._begin(Request("ask", text, text), turns, request.session_hash or "")
 
     def start_release(self, release: str | None, turns: list[Turn], request: gr.Request) -> dict[Any, Any]:
@@ -280,12 +286,15 @@ class WebApp:
     # ------------------------------------------------------------ handlers: everything else
 
     def switch_mode(self, mode: str) -> tuple[Any, Any, Any, Any]:
-        summarize = mode == SUMMARIZE
+        placeholder, button = {
+            SUMMARIZE: (TOPIC_PLACEHOLDER, "Summarize topic"),
+            TIMELINE: (TIMELINE_PLACEHOLDER, "Timeline"),
+        }.get(mode, (ASK_PLACEHOLDER, "Ask"))
         return (
-            gr.Row(visible=summarize),
-            gr.Textbox(placeholder=TOPIC_PLACEHOLDER if summarize else ASK_PLACEHOLDER),
-            gr.Button("Summarize topic" if summarize else "Ask"),
-            gr.Chatbot(height=CHAT_HEIGHT[mode]),
+            gr.Row(visible=mode == SUMMARIZE),
+            gr.Textbox(placeholder=placeholder),
+            gr.Button(button),
+            gr.Chatbot(height=CHAT_HEIGHT.get(mode, CHAT_HEIGHT[ASK])),
         )
 
     def search_releases(self, key: gr.KeyUpData) -> Any:
