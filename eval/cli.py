@@ -271,7 +271,7 @@ def topics(
 def timelines(
     gold: Annotated[Path, typer.Option("--gold", help="The topic gold (eval/gold/topics.dev.jsonl): its stories.")],
     index: Annotated[Path, typer.Option("--index", help="An index holding the gold releases.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for summary.json.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for timelines.json.")],
     max_events: Annotated[int | None, typer.Option("--max-events", min=1, max=50)] = None,
 ) -> None:
     """List each story topic's timeline; score the gold events present, precision, date order, citations."""
@@ -299,21 +299,21 @@ def timelines(
         "rows": scored["rows"],
     }
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (out / "timelines.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     o = result["overall"]
     typer.echo(
         f"{o['stories']} stories: events present {100 * o['events_present']:.1f}%, precision "
         f"{100 * o['precision']:.1f}%, {o['in_date_order']} in date order, {o['all_cited']} fully cited; "
         f"{o['seconds_p50']:.2f} s p50"
     )
-    typer.echo(f"wrote {out / 'summary.json'}")
+    typer.echo(f"wrote {out / 'timelines.json'}")
 
 
 @eval_app.command("reissues")
 def reissues(
     gold: Annotated[Path, typer.Option("--gold", help="Labelled groups and pairs (eval/gold/reissues.dev.jsonl).")],
     index: Annotated[Path, typer.Option("--index", help="An index holding the labelled releases.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for summary.json.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for reissues.json.")],
     corpus: Annotated[
         Path | None, typer.Option("--corpus", help="Releases whose first --ingest-sample are ingested to time signing.")
     ] = None,
@@ -344,7 +344,7 @@ def reissues(
     if corpus is not None:
         result["signing"] = signing_cost(corpus, engine.encoder, ingest_sample)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (out / "reissues.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     o = result["overall"]
     typer.echo(
         f"{o['groups']} groups ({o['releases_in_groups']} releases); precision {o['precision']}, recall {o['recall']} "
@@ -358,7 +358,7 @@ def reissues(
             f"signing: {c['signing_ms_per_release']} ms a release; ingest {c['chunks_per_s']} chunks/s against "
             f"{c['chunks_per_s_without_signing']} without it ({c['ratio']}x)"
         )
-    typer.echo(f"wrote {out / 'summary.json'}")
+    typer.echo(f"wrote {out / 'reissues.json'}")
 
 
 @eval_app.command("compare")

@@ -376,7 +376,7 @@ def test_runners_score_what_the_engine_says(tmp_path: Path) -> None:
     assert s1.baselines["first 12 words"]["words"] == 9  # the release is shorter than the summary
     summary = summarize("summaries", records, {"gold": "g"}, {}, git=None, machine=None)
     assert summary.overall["errors"] == 1 and summary.overall["key_fact_recall"] == 0.5
-    assert set(summary.by_type) == {"lead-3", "first paragraph", "first N words"}
+    assert set(summary.by_type) == {"lead-3", "first paragraph", "first N words", "model's text alone"}
     assert summary.by_type["lead-3"]["key_fact_recall"] == 1.0
     write_outputs(tmp_path / "s", summary, records)
     assert "| lead-3 | 1 | 100.0 |" in (tmp_path / "s" / "report.md").read_text()
