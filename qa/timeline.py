@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from embeddings.text.sentences import split_sentences
 from embeddings.types import Release
 from qa.fact_sheet import fact_sheet
+from qa.summarize import release_passage
 from qa.types import Answer, Citation, Passage
 
 # Events a timeline lists by default. The 23 stories of the DOJ topics dev set (4.0 hand-listed releases
@@ -73,19 +74,7 @@ def events(releases: Sequence[Release], passages: Sequence[Passage]) -> list[Eve
 def _whole(release: Release, retrieved: Passage) -> Passage:
     """The release as one passage (its citation marks the event's sentence in it), keeping what retrieval
     knew of it: the other ids it was published under."""
-    return Passage(
-        chunk_id=-1,
-        release_id=release.id,
-        title=release.title,
-        date=release.date,
-        organisation=release.organisation,
-        origin=release.origin,
-        text=release.text,
-        start=0,
-        end=len(release.text),
-        score=retrieved.score,
-        also_published_as=retrieved.also_published_as,
-    )
+    return replace(release_passage(release), score=retrieved.score, also_published_as=retrieved.also_published_as)
 
 
 def timeline_answer(query: str, found: Sequence[Event]) -> Answer:
