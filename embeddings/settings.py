@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     # The key facts a single-release summary still leaves out are added in the release's own sentences,
     # each cited (qa.fact_completion). DOJ dev, replayed on the same summaries: key facts 46.8% -> 66.2%.
     summary_complete_facts: bool = True
-    # 12 long DOJ releases (2,053-3,534 words): condense 23.8% of the key facts at 28.4 s p50, map-reduce
-    # 20.2% at 81.4 s (README, summaries).
+    # 12 long DOJ releases (2,053-3,534 words), before fact completion: condense 23.8% of the key facts at
+    # 28.4 s p50, map-reduce 20.2% at 81.4 s (README, summaries).
     long_release: LongRelease = "condense"
     # Wall-clock cap on one answer or summary, whatever the CPU: a detailed summary (420 tokens) by the
     # slowest pairing measured (1.5B in transformers on the EPYC, ~2-3 tok/s) fits in 300 s.
