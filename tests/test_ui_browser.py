@@ -321,6 +321,13 @@ def test_a_timeline_lists_a_story_in_date_order_each_event_cited(page, artifacts
     assert len(lines) >= 2, last_bot(page)
     dates = [line.strip("- ")[:10] for line in lines]
     assert dates == sorted(dates)
+    # The same events as markers on a date axis in the sources panel, placed by date, each opening its card.
+    marks = page.locator("#pq-sources-panel .pq-timeline a.pq-tl-mark")
+    assert marks.count() == len(lines)
+    lefts = [float(marks.nth(i).get_attribute("style").split(":")[1].strip(" %;")) for i in range(marks.count())]
+    assert lefts == sorted(lefts) and lefts[0] == 0.0 and lefts[-1] == 100.0, lefts
+    marks.last.click()
+    page.locator(f"#src-1-{marks.count()}").wait_for(state="visible")
     cite = page.locator("#pq-chat [data-testid=bot] a.pq-cite").first
     n = cite.inner_text().strip("[]")
     cite.click()

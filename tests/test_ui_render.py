@@ -565,3 +565,14 @@ def test_named_endpoints_and_one_generation_at_a_time(engine) -> None:
     generating = [fn for fn in demo.fns.values() if fn.concurrency_id == GENERATE]
     assert {fn.api_name for fn in generating} >= {"ask", "summarize"} and len(generating) >= 4
     assert all(fn.concurrency_limit == 1 for fn in generating)
+
+
+def test_a_timeline_axis_places_each_event_by_date_and_links_its_card() -> None:
+    days = [date(2020, 1, 1), date(2021, 1, 1), date(2024, 1, 1)]
+    cites = [Citation(n, replace(passage("x", release_id=f"r{n}"), date=d), 0, 1) for n, d in enumerate(days, 1)]
+    axis = render.timeline_axis_html(cites, 3)
+    assert axis.count('class="pq-cite pq-tl-mark') == 3
+    assert 'href="#src-3-1" style="left: 0.00%"' in axis and 'href="#src-3-3" style="left: 100.00%"' in axis
+    assert 'style="left: 25.05%"' in axis  # 366 of 1,461 days
+    assert "Title &lt;b&gt;bold&lt;/b&gt;" in axis and "<b>" not in axis
+    assert render.timeline_axis_html([Citation(1, replace(passage("x"), date=None), 0, 1)], 1) == ""

@@ -272,9 +272,34 @@ def _turn_sources(turn: Turn, number: int, lookup: ReleaseLookup) -> str:
         head += f'<div class="pq-searched">Searched as: <q>{html.escape(turn.searched)}</q></div>'
     if turn.answer.citations:
         cards = "".join(source_card(c, number, lookup(c.passage.release_id)) for c in turn.answer.citations)
+        if turn.kind == "timeline":
+            cards = timeline_axis_html(turn.answer.citations, number) + cards
     else:
         cards = _unsupported_html(turn)
     return f'<section class="pq-turn" id="turn-{number}">{head}{cards}</section>'
+
+
+def timeline_axis_html(citations: Sequence[Citation], turn: int) -> str:
+    """A timeline's events as markers on a date axis, each placed by its release's date and opening its card
+    when clicked; markers alternate above and below the line so that close dates stay readable."""
+    dated = [(c, c.passage.date) for c in citations if c.passage.date is not None]
+    if not dated:
+        return ""
+    first, last = min(d for _, d in dated), max(d for _, d in dated)
+    span = (last - first).days
+    marks = []
+    for i, (c, day) in enumerate(dated):
+        at = 50.0 if span == 0 else 100.0 * (day - first).days / span
+        title = html.escape(f"{day.isoformat()}: {c.passage.title}", quote=True)
+        side = "pq-tl-up" if i % 2 == 0 else "pq-tl-down"
+        marks.append(
+            f'<a class="pq-cite pq-tl-mark {side}" href="#src-{turn}-{c.n}" style="left: {at:.2f}%" '
+            f'title="{title}"><span class="pq-tl-dot"></span>[{c.n}] {day.isoformat()}</a>'
+        )
+    return (
+        f'<div class="pq-timeline" role="list" aria-label="Events from {first} to {last}">'
+        f'<div class="pq-tl-line"></div>{"".join(marks)}</div>'
+    )
 
 
 _KIND_HEADINGS = {

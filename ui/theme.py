@@ -46,6 +46,20 @@ CSS = """
   background: var(--block-background-fill); scroll-margin-top: 12px;
 }
 .pq-card header { font-weight: 600; margin-bottom: 2px; }
+.pq-timeline { position: relative; height: 86px; margin: 4px 48px 14px; }
+.pq-tl-line { position: absolute; left: 0; right: 0; top: 42px; border-top: 2px solid var(--color-accent-soft); }
+.pq-tl-mark {
+  position: absolute; transform: translateX(-50%); white-space: nowrap; font-size: 0.78rem;
+  color: var(--color-accent); text-decoration: none;
+}
+.pq-tl-up { top: 8px; }
+.pq-tl-down { top: 50px; }
+.pq-tl-dot {
+  position: absolute; left: 50%; width: 9px; height: 9px; margin-left: -4.5px; border-radius: 50%;
+  background: var(--color-accent);
+}
+.pq-tl-up .pq-tl-dot { top: 29px; }
+.pq-tl-down .pq-tl-dot { top: -13px; }
 .pq-n { color: var(--color-accent); margin-right: 2px; }
 .pq-meta { font-size: 0.82rem; color: var(--body-text-color-subdued); margin-bottom: 6px; }
 .pq-meta code { font-size: 0.8rem; }
