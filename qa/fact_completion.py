@@ -26,6 +26,7 @@ COMPLETION_WORDS = {"short": 120, "bullets": 150, "detailed": 260}
 # A model's sentence with this share of its content words in a release sentence being added is a
 # paraphrase of it: "Fiskars Brands Inc. has agreed to pay a civil penalty of $2.6 million to settle
 # allegations ..." against the release's lead that adds "Gerber Legendary Blades, a division of".
+# Replayed (DOJ dev, 120 words): 0.6 and 0.5 carry 67.2% of the key facts, 0.4 65.5%.
 REPEAT_SHARE = 0.6
 # Parts whose facts count as key (the parts summary_facts draws on).
 _KEY_PARTS = ("who", "amounts", "penalties", "numbers", "where", "when")
@@ -52,7 +53,7 @@ def missing_facts(summary: str, facts: Sequence[str]) -> list[str]:
 
 def completing_sentences(summary: str, sheet: FactSheet, budget_words: int) -> list[AddedSentence]:
     """The release's sentences that state the most still-missing key facts (the earlier on a tie), picked
-    one at a time while the summary, with the sentences each replaces (`replaced_by`), stays within
+    one at a time while the summary, less the model sentences each replaces (`replaces`), stays within
     `budget_words`; in the release's order."""
     text = sheet.release.text
     missing = missing_facts(summary, summary_facts(sheet))
