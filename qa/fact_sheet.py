@@ -99,11 +99,8 @@ def fact_sheet(release: Release) -> FactSheet:
     """The release's fact sheet; its title line, which the text often repeats, and its dateline give none."""
     text = _without_heading(release)
     sentences = [(s.start, s.end) for s in split_sentences(text)]
-    facts: list[Fact] = []
-    lead = _lead(text, sentences)
-    if lead is not None:
-        a, b = lead
-        facts.append(Fact("what", _DATELINE.sub("", " ".join(text[a:b].split())), a, b))
+    what = _what(text, sentences)
+    facts: list[Fact] = [what] if what else []
     facts += _named(_who(release, text), "who", text, sentences)
     dates = [s for s in find_spans("date", text, release.date) if not text[max(0, s.start - 2) : s.start].count("(")]
     facts += _spans("when", dates, text, sentences)  # the dateline "(Jan. 25, 2013)" is the release's date
@@ -156,6 +153,21 @@ def _without_heading(release: Release) -> str:
     elif (m := re.match(r"[A-Z]{4,}(?= [A-Z])", first)) and fold(m.group()) in PLACES:
         text = text[:at] + " " * m.end() + text[at + m.end() :]  # "WASHINGTON TRW ...": the scrape lost the dash
     return text
+
+
+def lead_fact(release: Release) -> Fact | None:
+    """The sheet's "what" line alone: the release's first sentence that says something, without its dateline
+    (what a timeline tells an event by, without the rest of the sheet's work)."""
+    text = _without_heading(release)
+    return _what(text, [(s.start, s.end) for s in split_sentences(text)])
+
+
+def _what(text: str, sentences: Sequence[tuple[int, int]]) -> Fact | None:
+    lead = _lead(text, sentences)
+    if lead is None:
+        return None
+    a, b = lead
+    return Fact("what", _DATELINE.sub("", " ".join(text[a:b].split())), a, b)
 
 
 def _lead(text: str, sentences: Sequence[tuple[int, int]]) -> tuple[int, int] | None:

@@ -5,7 +5,7 @@ A case is told in several releases (the indictment, the plea, the verdict, the s
 each opening with what happened. So the events are the releases retrieved for the query that name it
 (qa.grounding.names_topic, as for a topic summary), a release published twice counting once (retrieval
 shows one per group), and an event's words are its release's first sentence that says something (the fact
-sheet's "what"). No model: it takes the time of a search, and nothing in it can be made up.
+sheet's "what", qa.fact_sheet.lead_fact). No model: it takes the time of a search, and nothing in it can be made up.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import date
 
 from embeddings.text.sentences import split_sentences
 from embeddings.types import Release
-from qa.fact_sheet import fact_sheet
+from qa.fact_sheet import lead_fact
 from qa.summarize import release_passage
 from qa.types import Answer, Citation, Passage
 
@@ -59,9 +59,9 @@ def events(releases: Sequence[Release], passages: Sequence[Passage]) -> list[Eve
         best.setdefault(p.release_id, p)
     found = []
     for r in releases:
-        lead = fact_sheet(r).part("what")
+        lead = lead_fact(r)
         if lead:
-            sentence, start, end = lead[0].key, lead[0].start, lead[0].end
+            sentence, start, end = lead.key, lead.start, lead.end
         else:
             p = best[r.id]
             first = split_sentences(p.text)[:1]
