@@ -13,6 +13,7 @@ from embeddings.encode import Encoder
 from embeddings.index import EmbeddingModelMissingError, Filters, Index
 from embeddings.ingest import Ingestor
 from embeddings.settings import Settings
+from embeddings.types import Release
 from qa.answer import AnswerStream
 from qa.choice import AUTO, ModelChoice, choose
 from qa.conversation import needs_rewrite, standalone_question, with_context
@@ -172,16 +173,21 @@ class Engine:
             long_release=self.settings.long_release,
         )
 
-    def _about(self, topic: str, passages: Sequence[Passage]) -> list[Passage]:
-        """The passages of the releases about the topic by its names (qa.grounding.names_topic); the best
-        one's release is kept whatever it names, so that a topic in other words still gets a summary."""
+    def _releases_about(self, topic: str, passages: Sequence[Passage]) -> dict[str, Release | None]:
+        """The releases of `passages` about the topic by its names (qa.grounding.names_topic), in retrieval
+        order; the best passage's release is kept whatever it names, so that a topic in other words still
+        gets an answer. None for a release removed since the search (its passages are kept)."""
         names = topic_names(topic)
-        kept: dict[str, bool] = {}
+        about: dict[str, Release | None] = {}
+        seen: set[str] = set()
         for i, p in enumerate(passages):
-            if p.release_id not in kept:
-                release = self.index.release(p.release_id)
-                kept[p.release_id] = i == 0 or release is None or names_topic(names, release.title, release.text)
-        return [p for p in passages if kept[p.release_id]]
+            if p.release_id in seen:
+                continue
+            seen.add(p.release_id)
+            release = self.index.release(p.release_id)
+            if i == 0 or release is None or names_topic(names, release.title, release.text):
+                about[p.release_id] = release
+        return about
 
     def timeline(
         self,
@@ -196,10 +202,10 @@ class Engine:
         max_events = max_events or TIMELINE_EVENTS
         t0 = time.perf_counter()
         filters = Filters(since=since, until=until, organisation=organisation)
-        passages = self._about(query, self.retriever.search(query, k=max_events * 3, filters=filters).passages)
-        ids = list(dict.fromkeys(p.release_id for p in passages))[:max_events]
-        releases = [r for r in (self.index.release(i) for i in ids) if r is not None]
-        answer = timeline_answer(query, events(releases, passages))
+        passages = self.retriever.search(query, k=max_events * 3, filters=filters).passages
+        about = self._releases_about(query, passages)
+        releases = [r for r in list(about.values())[:max_events] if r is not None]
+        answer = timeline_answer(query, events(releases, [p for p in passages if p.release_id in about]))
         return replace(answer, timings={"total": time.perf_counter() - t0})
 
     def summarize_topic(
@@ -220,7 +226,8 @@ class Engine:
         max_releases = max_releases or self.settings.max_releases
         filters = Filters(since=since, until=until, organisation=organisation)
         passages = self.retriever.search(topic, k=max_releases * 3, filters=filters).passages
-        passages = self._about(topic, passages)
+        about = self._releases_about(topic, passages)
+        passages = [p for p in passages if p.release_id in about]
         return TopicSummaryStream(
             self.generator(model),
             length,
