@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from eval.cli_runs import RunArgs, execute, fail, finish, read_gold, run_command, selection, timing, where
+from eval.cli_runs import (
+    RunArgs,
+    execute,
+    fail,
+    finish,
+    read_gold,
+    require,
+    run_command,
+    selection,
+    timing,
+    where,
+    write_json,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -281,9 +292,7 @@ def timelines(
     from eval.run_timelines import run_timelines
     from qa.engine import Engine
 
-    for option, path in (("gold", gold), ("index", index)):
-        if not path.exists():
-            raise fail(f"--{option}: no such file or folder: {path}")
+    require(("gold", gold), ("index", index))
     try:
         topics = read_topics(gold)
     except GoldFormatError as exc:
@@ -298,15 +307,14 @@ def timelines(
         "overall": {k: v for k, v in scored.items() if k != "rows"},
         "rows": scored["rows"],
     }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "timelines.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    written = write_json(out, "timelines.json", result)
     o = result["overall"]
     typer.echo(
         f"{o['stories']} stories: events present {100 * o['events_present']:.1f}%, precision "
         f"{100 * o['precision']:.1f}%, {o['in_date_order']} in date order, {o['all_cited']} fully cited; "
         f"{o['seconds_p50']:.2f} s p50"
     )
-    typer.echo(f"wrote {out / 'timelines.json'}")
+    typer.echo(f"wrote {written}")
 
 
 @eval_app.command("reissues")
@@ -325,9 +333,7 @@ def reissues(
     from eval.run_reissues import read_reissues, score_reissues, signing_cost
     from qa.engine import Engine
 
-    for option, path in (("gold", gold), ("index", index), ("corpus", corpus)):
-        if path is not None and not path.exists():
-            raise fail(f"--{option}: no such file or folder: {path}")
+    require(("gold", gold), ("index", index), ("corpus", corpus))
     labelled = read_reissues(gold)
     engine = Engine.open(get_settings(index=index))
     engine.ingestor.ingest([], show_progress=True)  # signs the releases of an index from an earlier version
@@ -343,8 +349,7 @@ def reissues(
     }
     if corpus is not None:
         result["signing"] = signing_cost(corpus, engine.encoder, ingest_sample)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "reissues.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    written = write_json(out, "reissues.json", result)
     o = result["overall"]
     typer.echo(
         f"{o['groups']} groups ({o['releases_in_groups']} releases); precision {o['precision']}, recall {o['recall']} "
@@ -358,7 +363,7 @@ def reissues(
             f"signing: {c['signing_ms_per_release']} ms a release; ingest {c['chunks_per_s']} chunks/s against "
             f"{c['chunks_per_s_without_signing']} without it ({c['ratio']}x)"
         )
-    typer.echo(f"wrote {out / 'reissues.json'}")
+    typer.echo(f"wrote {written}")
 
 
 @eval_app.command("compare")

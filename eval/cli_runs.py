@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -92,15 +93,27 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+def require(*options: tuple[str, Path | None] | None) -> None:
+    """One clear error line for the first (option, path) whose file or folder is missing; None: not given."""
+    for option, path in (o for o in options if o is not None):
+        if path is not None and not path.exists():
+            raise fail(f"--{option}: no such file or folder: {path}")
+
+
+def write_json(out: Path, name: str, result: dict[str, Any]) -> Path:
+    """A run's result as `out`/`name`, for commands whose results are not a summary.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 def read_gold(read: Callable[[Path], Any], run: RunArgs, other: tuple[str, Path] | None = None) -> Any:
     """The gold set, or one clear error line (missing files, a file of the wrong kind). `other`: a second
     gold file an option names, read instead of --gold."""
     from eval.gold import GoldFormatError
 
-    paths = (("gold", run.gold), ("index", None if run.corpus else run.index), ("corpus", run.corpus), other)
-    for option, path in (p for p in paths if p is not None):
-        if path is not None and not path.exists():
-            raise fail(f"--{option}: no such file or folder: {path}")
+    require(("gold", run.gold), ("index", None if run.corpus else run.index), ("corpus", run.corpus), other)
     try:
         return read(other[1] if other else run.gold)
     except GoldFormatError as exc:
