@@ -37,7 +37,6 @@ class AddedSentence:
     start: int  # offsets into the release text
     end: int
     text: str  # the sentence, on one line
-    facts: tuple[str, ...]  # the key facts it adds
     replaces: tuple[str, ...] = ()  # the model's sentences that say the same in fewer facts
 
 
@@ -77,7 +76,7 @@ def completing_sentences(summary: str, sheet: FactSheet, budget_words: int) -> l
         sentence = " ".join(text[span[0] : span[1]].split())
         gone = [o for o in own if repeats(o, sentence)]
         own = [o for o in own if o not in gone]
-        added.append(AddedSentence(span[0], span[1], sentence, tuple(sorted(fits[span])), tuple(gone)))
+        added.append(AddedSentence(span[0], span[1], sentence, tuple(gone)))
         used += len(sentence.split()) - sum(len(o.split()) for o in gone)
         del by_sentence[span]
         missing = [f for f in missing if f not in fits[span] and not states(sentence, f)]
