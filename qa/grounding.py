@@ -30,7 +30,13 @@ def question_names(question: str) -> list[re.Match[str]]:
     matches = list(CAPITALISED_WORD.finditer(question))
     if question[:1].isupper():
         matches = matches[1:]  # "Which", "How": capitalised because they come first
-    return [m for m in matches if len(name_of(m)) > 1 and not CALENDAR_WORD.match(name_of(m))]
+    return [m for m in matches if _names_something(m)]
+
+
+def _names_something(match: re.Match[str]) -> bool:
+    """Not a lone initial, a month or a weekday."""
+    name = name_of(match)
+    return len(name) > 1 and not CALENDAR_WORD.match(name)
 
 
 def name_of(match: re.Match[str]) -> str:
@@ -80,8 +86,7 @@ TOPIC_NAME_SHARE = 0.5
 def topic_names(topic: str) -> list[str]:
     """The topic's capitalised words, its first included ("Albert Gonzalez credit card hacking case"):
     a topic is a phrase, not a question opening with "Which"."""
-    matches = CAPITALISED_WORD.finditer(topic)
-    return list(dict.fromkeys(n for m in matches if len(n := name_of(m)) > 1 and not CALENDAR_WORD.match(n)))
+    return list(dict.fromkeys(name_of(m) for m in CAPITALISED_WORD.finditer(topic) if _names_something(m)))
 
 
 def names_topic(names: Sequence[str], title: str, text: str) -> bool:
