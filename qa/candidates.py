@@ -14,10 +14,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from embeddings.text.name_kinds import name_words
 from embeddings.text.sentences import split_sentences
 from qa.prompt import question_terms
 from qa.question_types import AnswerType
-from qa.spans import TypedSpan, find_spans, name_words
+from qa.spans import TypedSpan, find_spans
 from qa.types import Passage
 
 # The choice prompt lists at most this many: each costs ~40 prompt tokens, and on DOJ and ISAF dev the

@@ -2,7 +2,7 @@
 cited to the sentence that states it.
 
 No model writes it: every line is the release's own words, found by the typed-span rules the reader uses
-(qa.spans) and the quote rules (qa.quotes), so nothing in it can be made up, and it takes milliseconds. A
+(qa.spans) and the quote rules (embeddings.text.quotes), so nothing in it can be made up, and it takes milliseconds. A
 line gives the span and a few words around it ("civil penalty of $2.6 million to settle allegations") so
 that it says what the number is.
 """
@@ -13,10 +13,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from embeddings.text.name_kinds import PLACES, fold, name_words
+from embeddings.text.quotes import find_quotes
 from embeddings.text.sentences import split_sentences
 from embeddings.types import Release
-from qa.quotes import find_quotes
-from qa.spans import PLACES, TypedSpan, find_spans, fold, name_words
+from qa.spans import TypedSpan, find_spans
 from qa.types import Fact
 
 # How many lines each part keeps, in the order the release states them: enough for the facts a summary

@@ -17,11 +17,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from embeddings.text.name_kinds import fold, name_words
 from embeddings.text.sentences import split_sentences
 from qa.candidates import question_keys, restates_question
 from qa.prompt import question_terms
 from qa.question_types import AnswerType
-from qa.spans import TypedSpan, find_spans, fold, name_words
+from qa.spans import TypedSpan, find_spans
 from qa.types import Passage
 
 NAME_KINDS: tuple[AnswerType, ...] = ("person", "organisation", "place")

@@ -9,9 +9,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from embeddings.text.quotes import find_quotes
 from embeddings.types import Release
 from qa.fact_sheet import fact_sheet
-from qa.quotes import find_quotes
 
 FISKARS = Release(
     "4899",

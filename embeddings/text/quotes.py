@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from embeddings.text.name_kinds import named_spans
 from embeddings.text.sentences import split_sentences
-from qa.spans import find_spans
 
 _VERB = r"(?:said|says|stated|states|added|adds|noted|notes|explained|commented|remarked|declared)"
 _NAME = r"(?:(?:[A-Z][\w.'’-]*|of|the|for|and|de|van)\s+){0,12}?[A-Z][\w.'’-]*"
@@ -131,10 +131,10 @@ def _speaker(who: str) -> tuple[str, str]:
     who = who.strip(_ROLE_EDGES)
     if not who or len(who.split()) > 25:
         return "", ""
-    people = find_spans("person", who)
+    people = list(named_spans("person", who))
     if not people:
         # Not a person the rules know; a capitalised body ("the FBI", "Chairman Kaye") still speaks.
         return (who, "") if re.match(r"(?:the\s+)?[A-Z]", who) and len(who.split()) <= 8 else ("", "")
-    name = max(people, key=lambda s: (len(s.text.split()), -s.start))
-    role = f"{who[: name.start]} {who[name.end :]}".strip(_ROLE_EDGES)
-    return name.text, " ".join(role.split())
+    start, end, name, _ = max(people, key=lambda s: (len(s[2].split()), -s[0]))
+    role = f"{who[:start]} {who[end:]}".strip(_ROLE_EDGES)
+    return name, " ".join(role.split())
