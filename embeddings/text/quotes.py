@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from embeddings.text.name_kinds import named_spans
+from embeddings.text.name_kinds import TITLES, name_words, named_spans
 from embeddings.text.sentences import split_sentences
 
 _VERB = r"(?:said|says|stated|states|added|adds|noted|notes|explained|commented|remarked|declared)"
@@ -28,7 +28,13 @@ _MARKED_ATTRIBUTION = re.compile(rf"^\s*,?\s*(?:{_VERB}\s+(?P<who1>[^.;“\"]+)|
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n(?=\S)")
 # A quote is words of opinion or intent, not a fragment: "Smith, said the report" is not one.
 MIN_QUOTE_WORDS = 6
+# Bumped whenever these rules change what they find: an index read by older rules is read again by its next
+# ingest (embeddings.quote_table).
+QUOTE_RULES_VERSION = 1
 _ROLE_EDGES = " ,.;:"
+# Words of a title that stand before a speaker's name inside one run of capitalised words ("FBI Director
+# Christopher A. Wray", "Chief Postal Inspector Cottrell", "EPA Regional Administrator Pete Lopez").
+_TITLE_WORDS = TITLES | {"regional", "associate", "postal", "united", "states", "assistant", "principal", "first"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +60,24 @@ def find_quotes(text: str) -> list[Quote]:
             merged[-1] = Quote(last.speaker, last.role, joined, last.start, q.end)
         else:
             merged.append(q)
-    return merged
+    return _with_full_names(text, merged)
+
+
+def _with_full_names(text: str, quotes: list[Quote]) -> list[Quote]:
+    """ "..., Branda said." -> Joyce R. Branda, with the role an earlier attribution gave her: a release
+    names its speaker in full once, then by surname. The fullest person name in the release whose words hold
+    the speaker's is the speaker."""
+    people = {name: name_words(name) for *_, run, _ in named_spans("person", text) if (name := _title_before(run)[1])}
+    roles = {q.speaker: q.role for q in quotes if q.role}
+    out = []
+    for q in quotes:
+        words = set(name_words(q.speaker))
+        fuller = [name for name, key in people.items() if words and words < set(key)]
+        if fuller:
+            name = max(fuller, key=lambda n: len(people[n]))
+            q = Quote(name, q.role or roles.get(name, ""), q.text, q.start, q.end)
+        out.append(q)
+    return out
 
 
 def _attributed_paragraphs(text: str) -> Iterator[Quote]:
@@ -133,8 +156,25 @@ def _speaker(who: str) -> tuple[str, str]:
         return "", ""
     people = list(named_spans("person", who))
     if not people:
-        # Not a person the rules know; a capitalised body ("the FBI", "Chairman Kaye") still speaks.
-        return (who, "") if re.match(r"(?:the\s+)?[A-Z]", who) and len(who.split()) <= 8 else ("", "")
+        # Not a person the rules know; a capitalised body ("the FBI") still speaks, and a name after a title
+        # the rules read as a body's ("Redmond Police Chief K. Wilson") is that person's.
+        if not re.match(r"(?:the\s+)?[A-Z]", who) or len(who.split()) > 8:
+            return "", ""
+        title, name = _title_before(who)
+        return (name, title) if title else (who, "")
     start, end, name, _ = max(people, key=lambda s: (len(s[2].split()), -s[0]))
-    role = f"{who[:start]} {who[end:]}".strip(_ROLE_EDGES)
+    title, name = _title_before(name)
+    role = f"{who[:start]} {title} {who[end:]}".strip(_ROLE_EDGES)
     return name, " ".join(role.split())
+
+
+def _title_before(name: str) -> tuple[str, str]:
+    """ "FBI Director Christopher A. Wray" -> ("FBI Director", "Christopher A. Wray"): the run's words up to
+    its last title word or acronym are the title, when a name is left after them."""
+    words = name.split()
+    last = -1
+    for i, word in enumerate(words[:-1]):
+        bare = word.strip(",").lower()
+        if bare in _TITLE_WORDS or (word.isupper() and len(word) >= 2 and "." not in word):
+            last = i
+    return " ".join(words[: last + 1]), " ".join(words[last + 1 :])
