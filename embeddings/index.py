@@ -45,6 +45,7 @@ from embeddings.index_types import (
     PendingRelease,
     ReleaseInfo,
     StoredChunk,
+    StoredQuote,
     Written,
 )
 from embeddings.lexical import LexicalIndex
@@ -73,6 +74,7 @@ __all__ = [
     "ReleaseInfo",
     "Searchers",
     "StoredChunk",
+    "StoredQuote",
 ]
 
 
@@ -174,6 +176,23 @@ class Index:
     def sign(self, release_ids: Sequence[str]) -> None:
         self._store.sign(release_ids)
         self._all_reissues = None  # signing an older index's releases changes the groups, not the generation
+
+    def unquoted_releases(self) -> list[str]:
+        return self._store.unquoted_releases()
+
+    def read_quotes(self, release_ids: Sequence[str]) -> None:
+        self._store.read_quotes(release_ids)
+
+    def quotes(
+        self, speaker: str | None = None, release_ids: Iterable[str] | None = None, limit: int | None = None
+    ) -> list[StoredQuote]:
+        """Quotes kept at ingest (embeddings/quote_table.py), newest release first: by a speaker's name or
+        role words, in some releases, or all."""
+        return self._store.quotes(speaker, release_ids, limit)
+
+    def speakers(self, limit: int = 50) -> list[tuple[str, int]]:
+        """The most quoted speakers and their counts of quotes."""
+        return self._store.speakers(limit)
 
     def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
         return self._store.allowed_chunk_ids(filters)

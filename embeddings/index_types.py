@@ -55,6 +55,20 @@ class ReleaseInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredQuote:
+    """A quote kept at ingest (embeddings/quote_table.py), with its release's title and date."""
+
+    release_id: str
+    title: str
+    date: date | None
+    speaker: str  # the person's name, or the body speaking when no person is named
+    role: str  # the title and body around the name, as the release gives them
+    text: str  # the quoted words, without the attribution
+    start: int  # the quote with its attribution, as offsets into the release text
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class IndexStats:
     releases: int
     chunks: int

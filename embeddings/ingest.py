@@ -29,8 +29,8 @@ BATCH_RELEASES = 256
 BATCH_CHARS = 4_000_000
 # A release above this is streamed on its own (the longest DOJ or ISAF release is 112,000 characters).
 LARGE_RELEASE_CHARS = 1_000_000
-# Releases signed (embeddings/reissues.py) per transaction when an index from an earlier version is brought
-# up to date: ~1 ms each.
+# Releases signed (embeddings/reissues.py) or read for quotes (embeddings/quote_table.py) per transaction when
+# an index from an earlier version is brought up to date: ~1 ms each.
 SIGN_BATCH = 500
 # Chunks embedded at a time within a streamed release.
 EMBED_GROUP_CHUNKS = 2_048
@@ -135,7 +135,7 @@ class Ingestor:
                 if on_progress and not batch:
                     on_progress(seen, report.summary())
             self._flush(batch, report, bar)
-            self._sign_earlier(show_progress)
+            self._read_earlier(show_progress)
             added = set(report.added_ids)
             report.reissued = sum(rid in added for g in self.index.reissues(added) for rid in g)
             self.index.save()
@@ -144,15 +144,19 @@ class Ingestor:
             on_progress(seen, report.summary())
         return report
 
-    def _sign_earlier(self, show_progress: bool) -> None:
-        """Releases indexed before re-issued releases were tracked get their signatures, once."""
-        unsigned = self.index.unsigned_releases()
-        shown = show_progress and bool(unsigned)
-        with tqdm(total=len(unsigned), desc="Signing earlier releases", disable=not shown) as bar:
-            for start in range(0, len(unsigned), SIGN_BATCH):
-                part = unsigned[start : start + SIGN_BATCH]
-                self.index.sign(part)
-                bar.update(len(part))
+    def _read_earlier(self, show_progress: bool) -> None:
+        """Releases indexed before re-issued releases were tracked, or before quotes were kept (or by older
+        quote rules), are read for them, once."""
+        steps = (
+            ("Signing earlier releases", self.index.unsigned_releases(), self.index.sign),
+            ("Reading quotes of earlier releases", self.index.unquoted_releases(), self.index.read_quotes),
+        )
+        for desc, todo, read in steps:
+            with tqdm(total=len(todo), desc=desc, disable=not (show_progress and todo)) as bar:
+                for start in range(0, len(todo), SIGN_BATCH):
+                    part = todo[start : start + SIGN_BATCH]
+                    read(part)
+                    bar.update(len(part))
 
     def _flush(self, batch: dict[str, Release], report: IngestReport, bar: tqdm) -> None:
         if not batch:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings import quote_table
 from embeddings.index_types import (
     DamagedIndexError,
     Filters,
@@ -32,6 +33,7 @@ from embeddings.index_types import (
     PendingRelease,
     ReleaseInfo,
     StoredChunk,
+    StoredQuote,
     Written,
 )
 from embeddings.reissues import Published, Signature, signature
@@ -277,7 +279,7 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
+            db.executescript(_SCHEMA + quote_table.SCHEMA)
         except sqlite3.Error as exc:
             raise (_store_error(db_path, exc) or _damaged(db_path, exc)) from exc
         return db
@@ -491,6 +493,7 @@ class Store:
                     ),
                 )
                 self._put_signature(db, r.id, signature(r.text))
+                quote_table.put(db, r.id, r.text)
                 for chunk, vector in zip(item.chunks, item.vectors, strict=True):
                     cur = db.execute(
                         "INSERT INTO chunks(release_id, ordinal, start, end, text, text_hash, vector) "
@@ -521,6 +524,7 @@ class Store:
             db.execute("DELETE FROM chunks WHERE release_id=?", (release_id,))
             db.execute("DELETE FROM signatures WHERE release_id=?", (release_id,))
             db.execute("DELETE FROM signature_bands WHERE release_id=?", (release_id,))
+            quote_table.delete(db, release_id)
             if not gone:
                 return None
             base, generation = self._bump_generation()
@@ -572,3 +576,27 @@ class Store:
             rid: Published(text, _parse_date(day), Signature.from_bytes(blob))
             for rid, text, day, blob in self._rows_where_in(sql, release_ids)
         }
+
+    # ---------------------------------------------------------------- quotes
+
+    def unquoted_releases(self) -> list[str]:
+        """Releases written before quotes were kept, or read by older quote rules."""
+        with self.lock:
+            return quote_table.unread(self._db)
+
+    def read_quotes(self, release_ids: Sequence[str]) -> None:
+        """Reads and keeps the quotes of these releases, in one transaction."""
+        rows = self._rows_where_in("SELECT id, text FROM releases WHERE id IN ({marks})", release_ids)
+        with self.lock, self._transaction() as db:
+            for release_id, text in rows:
+                quote_table.put(db, release_id, text)
+
+    def quotes(
+        self, speaker: str | None = None, release_ids: Iterable[str] | None = None, limit: int | None = None
+    ) -> list[StoredQuote]:
+        with self.lock:
+            return quote_table.select(self._db, speaker, release_ids, limit)
+
+    def speakers(self, limit: int = 50) -> list[tuple[str, int]]:
+        with self.lock:
+            return quote_table.speakers(self._db, limit)

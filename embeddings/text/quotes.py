@@ -24,7 +24,12 @@ _SAID_WHO = re.compile(rf",?\s+{_VERB}\s+(?P<who>(?:the\s+)?{_NAME}(?:,?\s+(?:of
 # "..., Branda said." / "..., the FBI's Smith added."
 _WHO_SAID = re.compile(rf",\s+(?P<who>(?:the\s+)?{_NAME})\s+{_VERB}\s*[.!]?\s*$")
 # “Marked words,” said X. / "Marked words," X said.
-_MARKED_ATTRIBUTION = re.compile(rf"^\s*,?\s*(?:{_VERB}\s+(?P<who1>[^.;“\"]+)|(?P<who2>[^.;“\"]+?)\s+{_VERB})")
+# A stop inside a title or name does not end the attribution: "said U.S. Army Lt. Col. David Fivecoat".
+_WHO_CHAR = (
+    r"(?:[^.;“\"]|\.(?=[A-Za-z])|(?<=\b[A-Z])\.|(?<=\bLt|\bSt|\bDr|\bMr|\bMs|\bJr|\bSr)\."
+    r"|(?<=\bCol|\bSgt|\bGen|\bMaj|\bMrs|\bGov|\bSen|\bRep)\.|(?<=\bCapt)\.)"
+)
+_MARKED_ATTRIBUTION = re.compile(rf"^\s*,?\s*(?:{_VERB}\s+(?P<who1>{_WHO_CHAR}+)|(?P<who2>{_WHO_CHAR}+?)\s+{_VERB})")
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n(?=\S)")
 # A quote is words of opinion or intent, not a fragment: "Smith, said the report" is not one.
 MIN_QUOTE_WORDS = 6
@@ -150,22 +155,38 @@ def _marked_quotes(text: str) -> Iterator[Quote]:
 
 
 def _speaker(who: str) -> tuple[str, str]:
-    """The name in an attribution and the role around it; ("", "") when it names no one."""
+    """The name in an attribution and the role around it; ("", "") when it names no one. A name before a
+    comma is the speaker and what follows it describes them ("David Fivecoat, commander of 3rd Battalion")."""
     who = who.strip(_ROLE_EDGES)
     if not who or len(who.split()) > 25:
         return "", ""
-    people = list(named_spans("person", who))
+    head, _, tail = who.partition(", ")
+    if found := _person_in(head, tail):
+        return found
+    # A name after a title that the rules read as a body's ("U.S. Army Lt. Col. David Fivecoat", "Redmond
+    # Police Chief K. Wilson") is that person's.
+    title, name = _title_before(head)
+    if title and re.match(r"[A-Z]", name):
+        return name, _joined(title, tail)
+    if tail and (found := _person_in(who, "")):
+        return found
+    # Not a person the rules know; a capitalised body ("the FBI") still speaks.
+    if not re.match(r"(?:the\s+)?[A-Z]", head) or len(head.split()) > 8:
+        return "", ""
+    return head, tail
+
+
+def _person_in(part: str, rest: str) -> tuple[str, str] | None:
+    people = list(named_spans("person", part))
     if not people:
-        # Not a person the rules know; a capitalised body ("the FBI") still speaks, and a name after a title
-        # the rules read as a body's ("Redmond Police Chief K. Wilson") is that person's.
-        if not re.match(r"(?:the\s+)?[A-Z]", who) or len(who.split()) > 8:
-            return "", ""
-        title, name = _title_before(who)
-        return (name, title) if title else (who, "")
+        return None
     start, end, name, _ = max(people, key=lambda s: (len(s[2].split()), -s[0]))
     title, name = _title_before(name)
-    role = f"{who[:start]} {title} {who[end:]}".strip(_ROLE_EDGES)
-    return name, " ".join(role.split())
+    return name, _joined(f"{part[:start]} {title} {part[end:]}", rest)
+
+
+def _joined(role: str, rest: str) -> str:
+    return ", ".join(" ".join(r.strip(_ROLE_EDGES).split()) for r in (role, rest) if r.strip(_ROLE_EDGES))
 
 
 def _title_before(name: str) -> tuple[str, str]:
@@ -177,4 +198,6 @@ def _title_before(name: str) -> tuple[str, str]:
         bare = word.strip(",").lower()
         if bare in _TITLE_WORDS or (word.isupper() and len(word) >= 2 and "." not in word):
             last = i
+        elif i >= 2 and re.fullmatch(r"[A-Z]\.", word):
+            last = i - 2  # a middle initial: the name is the word before it on ("National Security John C. Demers")
     return " ".join(words[: last + 1]), " ".join(words[last + 1 :])
