@@ -366,6 +366,41 @@ def reissues(
     typer.echo(f"wrote {written}")
 
 
+@eval_app.command("quotes")
+def quotes(
+    gold: Annotated[Path, typer.Option("--gold", help="Hand-read quotes (eval/gold/quotes.dev.jsonl).")],
+    index: Annotated[Path, typer.Option("--index", help="An index holding the gold releases.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for quotes.json.")],
+) -> None:
+    """Score the quotes kept at ingest and the answers read from them: speaker right, span exact."""
+    from embeddings.settings import get_settings
+    from eval.provenance import git_state, machine
+    from eval.run_quotes import read_quotes_gold, run_quotes
+    from qa.engine import Engine
+
+    require(("gold", gold), ("index", index))
+    engine = Engine.open(get_settings(index=index))
+    engine.ingestor.ingest([], show_progress=True)  # reads the quotes of an index from an earlier version
+    scored = run_quotes(engine, read_quotes_gold(gold))
+    result = {
+        "kind": "quotes",
+        "config": {"gold": str(gold), "index": str(index), "releases": engine.index.stats().releases},
+        "git": git_state(),
+        "machine": machine(engine.settings.threads, False),
+        **scored,
+    }
+    written = write_json(out, "quotes.json", result)
+    for name, o in result["overall"].items():
+        if isinstance(o, dict):
+            typer.echo(
+                f"{name} ({o['questions']}): kept {100 * o['kept_found']:.1f}% found, speaker "
+                f"{100 * o['kept_speaker_right']:.1f}%, span {100 * o['kept_span_exact']:.1f}%; answered "
+                f"{100 * o['answered']:.1f}%, speaker {100 * o['speaker_right']:.1f}%, "
+                f"span {100 * o['span_exact']:.1f}%"
+            )
+    typer.echo(f"answers {result['overall']['seconds_p50']:.3f} s p50; wrote {written}")
+
+
 @eval_app.command("compare")
 def compare(
     run_a: Annotated[Path, typer.Argument(help="A run folder (or its summary.json).")],

@@ -20,6 +20,8 @@ from qa.conversation import needs_rewrite, standalone_question, with_context
 from qa.generate import get_generator
 from qa.grounding import names_topic, topic_names
 from qa.prompt import SummaryLength
+from qa.quote_answers import QuoteAnswerStream, answer_quote_question
+from qa.quote_questions import quote_question
 from qa.reader import ReaderSteps
 from qa.retrieve import RetrievalConfig, Retriever
 from qa.runtime import TextGenerator
@@ -108,10 +110,13 @@ class Engine:
         model: str | None = None,
         stop: threading.Event | None = None,
         max_new_tokens: int | None = None,
-    ) -> AnswerStream:
+    ) -> AnswerStream | QuoteAnswerStream:
         """Retrieves at once; the model loads only when the answer needs it: to rewrite a follow-up, or on
-        the first token generated (a question refused by the name check never loads one)."""
+        the first token generated (a question refused by the name check never loads one). A question about
+        a quotation is answered from the quotes kept at ingest when they hold its answer (no model)."""
         question = self.check_question(question)
+        if not history and (quoted := self.quote_answer(question, k, filters)) is not None:
+            return QuoteAnswerStream(question, quoted)
         timings: dict[str, float] = {}
         if history:
             t0 = time.perf_counter()
@@ -133,6 +138,20 @@ class Engine:
             self.settings.generation_budget_s,
             self.reader_steps,
         )
+
+    def quote_answer(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer | None:
+        """The answer to "who said ...", "what did X say about Y" or "quotes from X" from the kept quotes
+        (qa.quote_answers); None for any other question, or when the quotes do not hold the answer."""
+        asked = quote_question(question)
+        if asked is None:
+            return None
+        t0 = time.perf_counter()
+
+        def search(text: str, n: int, confined: Filters | None) -> Sequence[Passage]:
+            return self.retriever.search(text, n, confined).passages
+
+        answer = answer_quote_question(asked, question, self.index, search, k or self.settings.top_k, filters)
+        return None if answer is None else replace(answer, timings={"total": time.perf_counter() - t0})
 
     @property
     def reader_steps(self) -> ReaderSteps:

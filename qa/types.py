@@ -79,8 +79,9 @@ class Fact:
 
 # "model": the model's own words (checked when the question has a type); "chosen": the model chose it among
 # the candidates after its own answer failed the check; "best supported": the best-supported candidate,
-# when the choice gave no usable number; "refused": the releases do not say.
-READ_METHODS = ("model", "chosen", "best supported", "refused")
+# when the choice gave no usable number; "refused": the releases do not say; "quote": read from the quotes kept
+# at ingest (qa.quote_answers), no model.
+READ_METHODS = ("model", "chosen", "best supported", "refused", "quote")
 
 
 @dataclass(frozen=True)

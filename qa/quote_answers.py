@@ -1,0 +1,173 @@
+"""Answers to questions about quotations (qa.quote_questions), from the quotes kept at ingest
+(embeddings/quote_table.py), each cited to its exact span.
+
+"Who said X": the quotes of the releases retrieved for the question, the one holding the most of X's
+words; it must hold at least MIN_WORDS_HELD of them, or the question goes to the model like any other.
+"What did S say about Y": every quote by S (a lookup, not a search), ranked by Y's words held and by the
+rank of the retrieved passage they stand in when the search is confined to S's releases; the best
+QUOTES_SHOWN. With no Y, S's newest quotes. A speaker the releases never quote goes to the model too, which
+refuses a name the passages do not mention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from embeddings.index import Filters, Index, StoredQuote
+from embeddings.text.words import PROMPT_STOP_WORDS, words
+from qa.quote_questions import QuoteQuestion
+from qa.summarize import release_passage
+from qa.types import Answer, Citation, Passage
+
+# Share of the asked words a quote must hold to be the one a "who said" question means. Over the quotes
+# dev set's who-said questions (eval/gold/quotes.dev.jsonl), the gold quote held 0.5 or more of the asked
+# words in nearly every case while the best other quote of the same releases rarely did.
+MIN_WORDS_HELD = 0.5
+QUOTES_SHOWN = 3
+# Releases whose quotes a "who said" question considers: the retrieval's first few.
+WHO_SAID_RELEASES = 8
+
+Search = Callable[[str, int, Filters | None], Sequence[Passage]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    quote: StoredQuote
+    held: float  # share of the asked words the quote holds
+    rank: int  # rank of the first retrieved passage the quote stands in (a large number when none)
+
+
+def _asked_words(text: str) -> set[str]:
+    return {_stem(w) for w in words(text) if w not in PROMPT_STOP_WORDS and len(w) > 1}
+
+
+def _stem(word: str) -> str:
+    """Plural and tense endings off, so that "fraud" asks for "frauds" and "protect" for "protecting"."""
+    for end in ("ing", "ed", "es", "s"):
+        if word.endswith(end) and len(word) - len(end) >= 4:
+            return word[: -len(end)]
+    return word
+
+
+def _held(asked: set[str], quote: StoredQuote) -> float:
+    return len(asked & _asked_words(quote.text)) / len(asked) if asked else 0.0
+
+
+def _rank(quote: StoredQuote, passages: Sequence[Passage]) -> int:
+    for i, p in enumerate(passages):
+        if p.release_id == quote.release_id and p.start < quote.end and quote.start < p.end:
+            return i
+    return len(passages) + 1
+
+
+def answer_quote_question(
+    ask: QuoteQuestion, question: str, index: Index, search: Search, k: int, filters: Filters | None
+) -> Answer | None:
+    """The answer from the kept quotes, or None when they cannot give one (the model answers instead)."""
+    if ask.ask == "who_said":
+        return _who_said(ask, question, index, search, k, filters)
+    return _what_said(ask, question, index, search, k, filters)
+
+
+def _who_said(
+    ask: QuoteQuestion, question: str, index: Index, search: Search, k: int, filters: Filters | None
+) -> Answer | None:
+    asked = _asked_words(ask.about)
+    if not asked:
+        return None
+    passages = search(ask.about, max(k, WHO_SAID_RELEASES * 2), filters)
+    releases = list(dict.fromkeys(p.release_id for p in passages))[:WHO_SAID_RELEASES]
+    scored = [_Scored(q, _held(asked, q), _rank(q, passages)) for q in index.quotes(release_ids=releases)]
+    order = {rid: i for i, rid in enumerate(releases)}
+    scored.sort(key=lambda s: (-s.held, s.rank, order[s.quote.release_id]))
+    if not scored or scored[0].held < MIN_WORDS_HELD:
+        return None
+    best = scored[0].quote
+    role = f", {best.role}," if best.role else ""
+    text = f"{best.speaker}{role} said it [1]: “{best.text}”"
+    return _answer(text, question, [best], index, key=best.speaker)
+
+
+def _what_said(
+    ask: QuoteQuestion, question: str, index: Index, search: Search, k: int, filters: Filters | None
+) -> Answer | None:
+    theirs = [q for q in index.quotes(speaker=ask.speaker) if _within(q, filters)]
+    if not theirs:
+        return None
+    asked = _asked_words(ask.about)
+    if not asked:
+        chosen = theirs[:QUOTES_SHOWN]  # newest first
+    else:
+        releases = tuple(dict.fromkeys(q.release_id for q in theirs))
+        confined = Filters(
+            filters.since if filters else None, filters.until if filters else None,
+            filters.organisation if filters else None, releases,
+        )  # fmt: skip
+        passages = search(ask.about, max(k, QUOTES_SHOWN * 4), confined)
+        scored = [_Scored(q, _held(asked, q), _rank(q, passages)) for q in theirs]
+        relevant = [s for s in scored if s.held > 0 or s.rank <= len(passages)]
+        relevant.sort(key=lambda s: (-s.held, s.rank))
+        if not relevant:
+            speakers = sorted({q.speaker for q in theirs})
+            return Answer(
+                f"The releases quote {' and '.join(speakers)} {len(theirs)} time{'s' * (len(theirs) != 1)}, "
+                f"but none of those quotes is about {ask.about}.",
+                False,
+                question=question,
+                method="refused",
+            )
+        chosen = [s.quote for s in relevant[:QUOTES_SHOWN]]
+    lines = []
+    for n, q in enumerate(chosen, 1):
+        when = f" ({q.date.isoformat()})" if q.date else ""
+        role = f", {q.role}" if q.role else ""
+        lines.append(f"- {q.speaker}{role}{when}: “{q.text}” [{n}]")
+    return _answer("\n".join(lines), question, chosen, index, key=chosen[0].speaker)
+
+
+def _within(quote: StoredQuote, filters: Filters | None) -> bool:
+    if filters is None or quote.date is None:
+        return filters is None or (filters.since is None and filters.until is None)
+    return (filters.since is None or quote.date >= filters.since) and (
+        filters.until is None or quote.date <= filters.until
+    )
+
+
+def _answer(text: str, question: str, quotes: Sequence[StoredQuote], index: Index, key: str) -> Answer:
+    citations, passages = [], []
+    for n, q in enumerate(quotes, 1):
+        release = index.release(q.release_id)
+        if release is None:
+            continue  # removed since the lookup
+        whole = release_passage(release)
+        citations.append(Citation(n, whole, q.start, q.end))
+        passages.append(whole)
+    return Answer(
+        text,
+        bool(citations),
+        tuple(citations),
+        tuple(passages),
+        question,
+        answer_type="person",
+        method="quote",
+        key=key,
+    )
+
+
+@dataclass
+class QuoteAnswerStream:
+    """An answer read from the kept quotes, in the shape of qa.answer.AnswerStream: the whole text at once,
+    no model to load (`generator` None)."""
+
+    question: str
+    answer: Answer
+    generator: None = None
+    raw: str = ""
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        return self.answer.passages
+
+    def __iter__(self) -> Iterator[str]:
+        yield self.answer.text
