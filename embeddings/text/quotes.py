@@ -11,7 +11,7 @@ are the quote, wherever the attribution stands.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from embeddings.text.name_kinds import TITLES, name_words, named_spans
@@ -20,7 +20,17 @@ from embeddings.text.sentences import split_sentences
 _VERB = r"(?:said|says|stated|states|added|adds|noted|notes|explained|commented|remarked|declared)"
 _NAME = r"(?:(?:[A-Z][\w.'’-]*|of|the|for|and|de|van)\s+){0,12}?[A-Z][\w.'’-]*"
 # "..., said Acting Assistant Attorney General Joyce R. Branda for the Civil Division."
-_SAID_WHO = re.compile(rf",?\s+{_VERB}\s+(?P<who>(?:the\s+)?{_NAME}(?:,?\s+(?:of|for|at|with)\s+[^.;]*?)?)\s*[.!]?\s*$")
+# "..., said Thomas E. Perez, Assistant Attorney General for the Civil Rights Division." The sentence splitter
+# has already kept the abbreviations' stops inside the sentence, so what follows the name runs to its end.
+# ",stated John Trasvia": the scrape sometimes lost the space after the comma.
+_SAID_WHO = re.compile(
+    rf"(?:,\s*|\s+){_VERB}\s+(?P<who>(?:the\s+)?{_NAME}(?:,?\s+(?:of|for|at|with)\s+[^;]*?"
+    rf"|,\s+(?:the\s+|a\s+|an\s+|head\s+of\s+|who\s+|[A-Z])[^;]*?)?)\s*[.!]?\s*$"
+)
+# "Harold W. Geisel, Deputy Inspector General, said, We are very pleased ...": the speaker first.
+_WHO_FIRST = re.compile(
+    rf"^(?P<who>(?:the\s+)?[A-Z][^;:]{{2,200}}?),?\s+(?:{_VERB})\s*[,:]\s+(?P<words>[A-Z].*)$", re.DOTALL
+)
 # "..., Branda said." / "..., the FBI's Smith added."
 _WHO_SAID = re.compile(rf",\s+(?P<who>(?:the\s+)?{_NAME})\s+{_VERB}\s*[.!]?\s*$")
 # “Marked words,” said X. / "Marked words," X said.
@@ -30,6 +40,7 @@ _WHO_CHAR = (
     r"|(?<=\bCol|\bSgt|\bGen|\bMaj|\bMrs|\bGov|\bSen|\bRep)\.|(?<=\bCapt)\.)"
 )
 _MARKED_ATTRIBUTION = re.compile(rf"^\s*,?\s*(?:{_VERB}\s+(?P<who1>{_WHO_CHAR}+)|(?P<who2>{_WHO_CHAR}+?)\s+{_VERB})")
+_FIRST_PERSON = re.compile(r"\b(?:I|we|We|our|Our|us|my|My)\b")
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n(?=\S)")
 # A quote is words of opinion or intent, not a fragment: "Smith, said the report" is not one.
 MIN_QUOTE_WORDS = 6
@@ -39,7 +50,17 @@ QUOTE_RULES_VERSION = 1
 _ROLE_EDGES = " ,.;:"
 # Words of a title that stand before a speaker's name inside one run of capitalised words ("FBI Director
 # Christopher A. Wray", "Chief Postal Inspector Cottrell", "EPA Regional Administrator Pete Lopez").
-_TITLE_WORDS = TITLES | {"regional", "associate", "postal", "united", "states", "assistant", "principal", "first"}
+_TITLE_WORDS = TITLES | {
+    "regional",
+    "associate",
+    "postal",
+    "united",
+    "states",
+    "assistant",
+    "principal",
+    "first",
+    "charge",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +118,17 @@ def _paragraph_quotes(text: str, start: int, end: int) -> Iterator[Quote]:
     sentences = [(start + s.start, start + s.end) for s in split_sentences(text[start:end])]
     for i, (a, b) in enumerate(sentences):
         sentence = text[a:b]
+        if '"' in sentence or "“" in sentence:
+            continue
         m = _SAID_WHO.search(sentence) or _WHO_SAID.search(sentence)
-        if not m or '"' in sentence or "“" in sentence:
+        first = None if m else _WHO_FIRST.match(sentence)
+        if first:
+            speaker, role = _speaker(first["who"])
+            if speaker and len(first["words"].split()) >= MIN_QUOTE_WORDS:
+                begin, rest_end = a + first.start("words"), _quote_goes_on(text, sentences, i)
+                yield Quote(speaker, role, " ".join(text[begin:rest_end].split()), begin, rest_end)
+            continue
+        if not m:
             continue
         words = sentence[: m.start()].strip(" ,")
         if len(words.split()) < MIN_QUOTE_WORDS:
@@ -106,16 +136,40 @@ def _paragraph_quotes(text: str, start: int, end: int) -> Iterator[Quote]:
         speaker, role = _speaker(m["who"])
         if not speaker:
             continue
-        # The rest of the paragraph goes on quoting, unless another attribution starts there.
-        rest_end = b
-        for c, d in sentences[i + 1 :]:
-            following = text[c:d]
-            if _SAID_WHO.search(following) or _WHO_SAID.search(following):
-                break
-            rest_end = d
+        begin = _quote_begins(text, sentences, i)
+        rest_end = _quote_goes_on(text, sentences, i)
+        before = text[begin:a].strip()
         more = text[b:rest_end].strip()
-        quoted = f"{words}. {more}" if more else words
-        yield Quote(speaker, role, " ".join(quoted.split()), a, rest_end)
+        quoted = " ".join(part for part in (before, f"{words}." if more else words, more) if part)
+        yield Quote(speaker, role, " ".join(quoted.split()), begin, rest_end)
+
+
+def _attributed(sentence: str) -> bool:
+    return bool(_SAID_WHO.search(sentence) or _WHO_SAID.search(sentence) or _WHO_FIRST.match(sentence))
+
+
+def _quote_goes_on(text: str, sentences: Sequence[tuple[int, int]], i: int) -> int:
+    """Where the quote of the attributed sentence i ends: the rest of the paragraph goes on quoting, unless
+    another attribution starts there."""
+    end = sentences[i][1]
+    for c, d in sentences[i + 1 :]:
+        if _attributed(text[c:d]):
+            break
+        end = d
+    return end
+
+
+def _quote_begins(text: str, sentences: Sequence[tuple[int, int]], i: int) -> int:
+    """Where the quote of the attributed sentence i starts: the sentences before it in its paragraph are
+    the speaker's too when they speak in the first person ("We ...", "our office") and carry no
+    attribution of their own; narration ("Smith pleaded guilty ...") is in the third."""
+    start = sentences[i][0]
+    for c, d in reversed(sentences[:i]):
+        sentence = text[c:d]
+        if _attributed(sentence) or not _FIRST_PERSON.search(sentence):
+            break
+        start = c
+    return start
 
 
 def _marked_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -181,6 +235,9 @@ def _person_in(part: str, rest: str) -> tuple[str, str] | None:
     if not people:
         return None
     start, end, name, _ = max(people, key=lambda s: (len(s[2].split()), -s[0]))
+    # "Gustavo Velasquez of HUDs Fair Housing": a name run joined by "of" or "for" ends at it.
+    if cut := re.search(r"\s(?:of|for)\s", name):
+        end, name = start + cut.start(), name[: cut.start()]
     title, name = _title_before(name)
     return name, _joined(f"{part[:start]} {title} {part[end:]}", rest)
 
@@ -198,6 +255,8 @@ def _title_before(name: str) -> tuple[str, str]:
         bare = word.strip(",").lower()
         if bare in _TITLE_WORDS or (word.isupper() and len(word) >= 2 and "." not in word):
             last = i
+        elif bare in ("in", "of", "for") and last == i - 1 and words[i + 1].lower() in _TITLE_WORDS:
+            last = i  # "Special Agent in Charge Fuhrman"
         elif i >= 2 and re.fullmatch(r"[A-Z]\.", word):
             last = i - 2  # a middle initial: the name is the word before it on ("National Security John C. Demers")
     return " ".join(words[: last + 1]), " ".join(words[last + 1 :])
