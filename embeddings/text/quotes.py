@@ -18,13 +18,13 @@ from embeddings.text.name_kinds import TITLES, name_words, named_spans
 from embeddings.text.sentences import split_sentences
 
 _VERB = r"(?:said|says|stated|states|added|adds|noted|notes|explained|commented|remarked|declared)"
-_NAME = r"(?:(?:[A-Z][\w.'’-]*|of|the|for|and|de|van)\s+){0,12}?[A-Z][\w.'’-]*"
+_NAME = r"(?:(?:[A-Z][\w.'’-]*|of|the|for|and|de|van|in)\s+){0,12}?[A-Z][\w.'’-]*"
 # "..., said Acting Assistant Attorney General Joyce R. Branda for the Civil Division."
 # "..., said Thomas E. Perez, Assistant Attorney General for the Civil Rights Division." The sentence splitter
 # has already kept the abbreviations' stops inside the sentence, so what follows the name runs to its end.
 # ",stated John Trasvia": the scrape sometimes lost the space after the comma.
 _SAID_WHO = re.compile(
-    rf"(?:,\s*|\s+){_VERB}\s+(?P<who>(?:the\s+)?{_NAME}(?:,?\s+(?:of|for|at|with)\s+[^;]*?"
+    rf"(?:,\s*|\s+){_VERB}\s+(?P<who>(?:the\s+)?{_NAME}(?:,?\s+(?:of|for|at|with|in\s+charge\s+of)\s+[^;]*?"
     rf"|,\s+(?:the\s+|a\s+|an\s+|head\s+of\s+|who\s+|[A-Z])[^;]*?)?)\s*[.!]?\s*$"
 )
 # "Harold W. Geisel, Deputy Inspector General, said, We are very pleased ...": the speaker first.
@@ -131,13 +131,15 @@ def _paragraph_quotes(text: str, start: int, end: int) -> Iterator[Quote]:
         if not m:
             continue
         words = sentence[: m.start()].strip(" ,")
-        if len(words.split()) < MIN_QUOTE_WORDS:
+        begin = _quote_begins(text, sentences, i)
+        rest_end = _quote_goes_on(text, sentences, i)
+        # "Justice has been served, said Attorney General Eric Holder. The hate crimes ...": a short first
+        # piece counts with the sentences that go on quoting.
+        if len(words.split()) < 3 or len(text[begin:rest_end].split()) - len(m[0].split()) < MIN_QUOTE_WORDS:
             continue
         speaker, role = _speaker(m["who"])
         if not speaker:
             continue
-        begin = _quote_begins(text, sentences, i)
-        rest_end = _quote_goes_on(text, sentences, i)
         before = text[begin:a].strip()
         more = text[b:rest_end].strip()
         quoted = " ".join(part for part in (before, f"{words}." if more else words, more) if part)
