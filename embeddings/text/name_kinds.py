@@ -23,7 +23,7 @@ TITLES = frozenset(
     sgt. sergeant lt. lieutenant capt. captain col. colonel gen. general maj. major dr. mr. mrs. ms. prof.
     detective sheriff inspector commissioner administrator chairman ceo judges former federal""".split()
 )
-_ORG_WORDS = frozenset(
+ORG_WORDS = frozenset(
     """department office court inc. inc llc l.l.c. corp. corp corporation company co. bank service services
     agency bureau administration commission network group association university school college hospital
     center centre clinic partners securities communications systems health foundation force police army
@@ -78,7 +78,7 @@ def name_words(name: str) -> list[str]:
     return [p for p in parts if p and p not in TITLES and f"{p}." not in TITLES and p not in NOT_NAMES]
 
 
-def _name_runs(text: str) -> Iterator[tuple[int, int, str]]:
+def name_runs(text: str) -> Iterator[tuple[int, int, str]]:
     """Name runs without their leading non-names and titles: (start, end, name)."""
     for m in _NAME_RUN.finditer(text):
         start, name = m.start(), m.group(0)
@@ -101,7 +101,7 @@ def name_kind(text: str, start: int, end: int) -> NameKind | None:
     what stands around it; None when nothing says ("Bogomolny", "Taliban", "Kabul")."""
     name = text[start:end]
     lowered = [w.strip(",") for w in name.lower().split()]
-    if any(w in _ORG_WORDS for w in lowered) or _AL_NAME.fullmatch(name):
+    if any(w in ORG_WORDS for w in lowered) or _AL_NAME.fullmatch(name):
         return "organisation"
     if _NAMED_GROUP_AFTER.match(text[end : end + 20]):
         return "organisation"
@@ -124,7 +124,7 @@ def named_spans(kind: NameKind, text: str) -> Iterator[tuple[int, int, str, str]
     """(start, end, name, key) for each name run in `text` that names a `kind`; the key is the name's
     identifying words (name_words), joined."""
     lowered_words = set(re.findall(r"\b[a-z][a-z'-]+\b", text))
-    for start, end, name in _name_runs(text):
+    for start, end, name in name_runs(text):
         if " " not in name and name.lower() in lowered_words:
             continue  # a common word capitalised at a sentence start: "Sentencing", "Agents"
         named = name_kind(text, start, end)
