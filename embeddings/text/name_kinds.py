@@ -54,7 +54,7 @@ _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|near|into|outside)\s+$")
 # A run of capitalised words and initials ("Neil V. Wake", "Bank of America", "Hezb-e-Islami Gulbuddin"): unlike
 # embeddings.text.names.NAME_RUN, initials and abbreviations keep their stops, so "V." does not end a name;
 # any other word's stop ends a sentence ("at Camp Arifjan, Kuwait. Saani admitted").
-_ABBREVIATION = r"(?:St|Ft|Mt|Jr|Sr|Mr|Mrs|Ms|Dr|Gen|Sgt|Lt|Col|Capt|Gov|Sen|Rep|Hon|Co|Corp|Inc|Ltd|Bros|Dept|Ave)"
+_ABBREVIATION = r"(?:St|Ft|Mt|Jr|Sr|Mr|Mrs|Ms|Dr|Gen|Maj|Sgt|Lt|Col|Capt|Gov|Sen|Rep|Hon|Co|Corp|Inc|Ltd|Bros|Dept|Ave)"
 _NAME_WORD = rf"(?:(?:[A-Z]\.){{1,3}}|{_ABBREVIATION}\.(?=\s+[A-Z])|[A-Z][\w'’&]*(?:-[\w'’&]+)*(?![\w'’&-]))"
 _NAME_RUN = re.compile(rf"\b{_NAME_WORD}(?:[ \t]+(?:(?:of|de|del|la|van|von|der|el|bin|&)[ \t]+)?{_NAME_WORD})*")
 _NAMED_PLACE_AFTER = re.compile(r"^,\s+([A-Z][\w.]+)")  # the ", Utah" after "Sandy"

@@ -40,6 +40,7 @@ _WHO_CHAR = (
     r"|(?<=\bCol|\bSgt|\bGen|\bMaj|\bMrs|\bGov|\bSen|\bRep)\.|(?<=\bCapt)\.)"
 )
 _MARKED_ATTRIBUTION = re.compile(rf"^\s*,?\s*(?:{_VERB}\s+(?P<who1>{_WHO_CHAR}+)|(?P<who2>{_WHO_CHAR}+?)\s+{_VERB})")
+_SAID_COLON = re.compile(rf"(?P<who>(?:the\s+)?{_NAME})\s+{_VERB}:\s*$")
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n(?=\S)")
 # A quote is words of opinion or intent, not a fragment: "Smith, said the report" is not one.
 MIN_QUOTE_WORDS = 6
@@ -99,7 +100,7 @@ def _with_full_names(text: str, quotes: list[Quote]) -> list[Quote]:
     """ "..., Branda said." -> Joyce R. Branda, with the role an earlier attribution gave her: a release
     names its speaker in full once, then by surname. The fullest person name in the release whose words hold
     the speaker's is the speaker."""
-    people = {name: name_words(name) for *_, run, _ in named_spans("person", text) if (name := _title_before(run)[1])}
+    people = {name: name_words(name) for *_, run, _ in named_spans("person", text) if (name := _bare_name(run))}
     roles = {q.speaker: q.role for q in quotes if q.role}
     out = []
     for q in quotes:
@@ -114,10 +115,25 @@ def _with_full_names(text: str, quotes: list[Quote]) -> list[Quote]:
 
 def _attributed_paragraphs(text: str) -> Iterator[Quote]:
     start = 0
+    introduced: re.Match[str] | None = None
     for m in [*_PARAGRAPHS.finditer(text), None]:
         end = m.start() if m else len(text)
-        yield from _paragraph_quotes(text, start, end)
+        if introduced and (quote := _introduced_paragraph(text, start, end, introduced["who"])):
+            yield quote
+        else:
+            yield from _paragraph_quotes(text, start, end)
+        introduced = _SAID_COLON.search(text[start:end])
         start = m.end() if m else len(text)
+
+
+def _introduced_paragraph(text: str, start: int, end: int, who: str) -> Quote | None:
+    """ "In announcing the settlement, Attorney General Sessions said:" and the next paragraph is his."""
+    words = text[start:end].strip()
+    speaker, role = _speaker(who)
+    if not speaker or len(words.split()) < MIN_QUOTE_WORDS or '"' in words or "“" in words or _attributed(words):
+        return None
+    begin = start + len(text[start:end]) - len(text[start:end].lstrip())
+    return Quote(speaker, role, " ".join(words.split()), begin, begin + len(words))
 
 
 def _paragraph_quotes(text: str, start: int, end: int) -> Iterator[Quote]:
@@ -201,10 +217,12 @@ def _marked_quotes(text: str) -> Iterator[Quote]:
     last: Quote | None = None
     for start, end in _marked_spans(text):
         words = text[start + 1 : end - 1].strip(" ,")
-        if len(words.split()) < MIN_QUOTE_WORDS or "\n\n" in words:
-            continue
         line_end = text.find("\n", end)
         after = _MARKED_ATTRIBUTION.match(text[end : min(end + 160, line_end if line_end >= 0 else len(text))])
+        # A marked piece with its attribution right after it is a quote however short (“The people are
+        # respecting us,” Rahman said. “They ask us ...”).
+        if len(words.split()) < (3 if after else MIN_QUOTE_WORDS) or "\n\n" in words:
+            continue
         who = (after["who1"] or after["who2"]) if after else ""
         if not who:
             # "Branda said: “...”" — the attribution before the quote.
@@ -227,13 +245,13 @@ def _speaker(who: str) -> tuple[str, str]:
     Acting Assistant Attorney General ..."). So the speaker is the first run of capitalised words that is
     left with a name once its title words are off and its "of ..." is cut; a body speaks when no one is named
     ("the FBI")."""
-    who = who.strip(_ROLE_EDGES)
+    # "Lt.Col. Ian Tudlong": a rank's stop without its space.
+    who = re.sub(r"\b(Lt|Col|Gen|Maj|Sgt|Capt)\.(?=[A-Z])", r"\1. ", who.strip(_ROLE_EDGES))
     if not who or len(who.split()) > 25:
         return "", ""
     for start, _end, run in name_runs(who):
-        title, name = _title_before(run)
-        if cut := re.search(r"\s(?:of|for)\s", name):
-            name = name[: cut.start()]
+        title, _ = _title_before(run)
+        name = _bare_name(run)
         if not name or not name[0].isupper() or name.isupper() or name.lower() in _TITLE_WORDS:
             continue
         name_start = start + len(run) - len(run.lstrip()) + (len(title) + 1 if title else 0)
@@ -248,6 +266,14 @@ def _speaker(who: str) -> tuple[str, str]:
 
 def _joined(role: str, rest: str) -> str:
     return ", ".join(" ".join(r.strip(_ROLE_EDGES).split()) for r in (role, rest) if r.strip(_ROLE_EDGES))
+
+
+def _bare_name(run: str) -> str:
+    """A run's name without its title and without an "of ..." after it ("Assistant Secretary Gustavo
+    Velasquez of HUDs Fair Housing" -> "Gustavo Velasquez")."""
+    name = _title_before(run)[1]
+    cut = re.search(r"\s(?:of|for)\s", name)
+    return name[: cut.start()] if cut else name
 
 
 def _title_before(name: str) -> tuple[str, str]:
