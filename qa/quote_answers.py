@@ -11,10 +11,12 @@ refuses a name the passages do not mention.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from embeddings.index import Filters, Index, StoredQuote
+from embeddings.text.name_kinds import name_words
 from embeddings.text.words import PROMPT_STOP_WORDS, words
 from qa.quote_questions import QuoteQuestion
 from qa.summarize import release_passage
@@ -50,8 +52,8 @@ def _stem(word: str) -> str:
     return word
 
 
-def _held(asked: set[str], quote: StoredQuote) -> float:
-    return len(asked & _asked_words(quote.text)) / len(asked) if asked else 0.0
+def _held(asked: set[str], text: str) -> float:
+    return len(asked & _asked_words(text)) / len(asked) if asked else 0.0
 
 
 def _rank(quote: StoredQuote, passages: Sequence[Passage]) -> int:
@@ -78,12 +80,14 @@ def _who_said(
         return None
     passages = search(ask.about, max(k, WHO_SAID_RELEASES * 2), filters)
     releases = list(dict.fromkeys(p.release_id for p in passages))[:WHO_SAID_RELEASES]
-    scored = [_Scored(q, _held(asked, q), _rank(q, passages)) for q in index.quotes(release_ids=releases)]
-    order = {rid: i for i, rid in enumerate(releases)}
-    scored.sort(key=lambda s: (-s.held, s.rank, order[s.quote.release_id]))
-    if not scored or scored[0].held < MIN_WORDS_HELD:
+    # The asked words the quote holds come first; those its release holds elsewhere ("after the Nampa Wal-Mart
+    # assault convictions") tell apart two quotes that say much the same.
+    in_release = {rid: _held(asked, r.text) for rid in releases if (r := index.release(rid)) is not None}
+    scored = [_Scored(q, _held(asked, q.text), _rank(q, passages)) for q in index.quotes(release_ids=releases)]
+    scored = [s for s in scored if s.held >= MIN_WORDS_HELD]
+    if not scored:
         return None
-    best = scored[0].quote
+    best = max(scored, key=lambda s: (s.held + in_release.get(s.quote.release_id, 0.0), -s.rank)).quote
     role = f", {best.role}," if best.role else ""
     text = f"{best.speaker}{role} said it [1]: “{best.text}”"
     return _answer(text, question, [best], index, key=best.speaker)
@@ -92,7 +96,7 @@ def _who_said(
 def _what_said(
     ask: QuoteQuestion, question: str, index: Index, search: Search, k: int, filters: Filters | None
 ) -> Answer | None:
-    theirs = [q for q in index.quotes(speaker=ask.speaker) if _within(q, filters)]
+    theirs = _quotes_by(index, ask.speaker, filters)
     if not theirs:
         return None
     asked = _asked_words(ask.about)
@@ -105,9 +109,12 @@ def _what_said(
             filters.organisation if filters else None, releases,
         )  # fmt: skip
         passages = search(ask.about, max(k, QUOTES_SHOWN * 4), confined)
-        scored = [_Scored(q, _held(asked, q), _rank(q, passages)) for q in theirs]
-        relevant = [s for s in scored if s.held > 0 or s.rank <= len(passages)]
-        relevant.sort(key=lambda s: (-s.held, s.rank))
+        # The speaker's releases ranked for the topic: the search finds what a release is about from all of
+        # its text, where the quote itself may not name the topic ("the Lorenzana organization").
+        release_rank = {rid: i for i, rid in enumerate(dict.fromkeys(p.release_id for p in passages))}
+        scored = [_Scored(q, _held(asked, q.text), _rank(q, passages)) for q in theirs]
+        relevant = [s for s in scored if s.quote.release_id in release_rank or s.held > 0]
+        relevant.sort(key=lambda s: (release_rank.get(s.quote.release_id, len(release_rank)), -s.held, s.rank))
         if not relevant:
             speakers = sorted({q.speaker for q in theirs})
             return Answer(
@@ -124,6 +131,20 @@ def _what_said(
         role = f", {q.role}" if q.role else ""
         lines.append(f"- {q.speaker}{role}{when}: “{q.text}” [{n}]")
     return _answer("\n".join(lines), question, chosen, index, key=chosen[0].speaker)
+
+
+def _quotes_by(index: Index, speaker: str, filters: Filters | None) -> list[StoredQuote]:
+    """The quotes of the speaker a question names: every quote whose speaker's surname (the name's last
+    identifying word) it gives, those matching more of the question's words about them first ("FBI agent
+    Timothy Fuhrman": Fuhrman's; "William Sweeney of the FBI": Sweeney's)."""
+    name = re.split(r"\s+(?:of|from|at|with)\s+|,\s*", speaker)[0]
+    words = name_words(name)
+    if not words:
+        return []
+    asked = set(name_words(speaker))
+    found = [q for q in index.quotes(speaker=words[-1]) if _within(q, filters)]
+    best = max((len(asked & set(name_words(f"{q.speaker} {q.role}"))) for q in found), default=0)
+    return [q for q in found if len(asked & set(name_words(f"{q.speaker} {q.role}"))) == best]
 
 
 def _within(quote: StoredQuote, filters: Filters | None) -> bool:
