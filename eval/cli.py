@@ -396,7 +396,7 @@ def quotes(
                 f"{name} ({o['questions']}): kept {100 * o['kept_found']:.1f}% found, speaker "
                 f"{100 * o['kept_speaker_right']:.1f}%, span {100 * o['kept_span_exact']:.1f}%; answered "
                 f"{100 * o['answered']:.1f}%, speaker {100 * o['speaker_right']:.1f}%, "
-                f"span {100 * o['span_exact']:.1f}%"
+                f"span {100 * o['span_exact']:.1f}% (first) {100 * o['span_exact_shown']:.1f}% (shown)"
             )
     typer.echo(f"answers {result['overall']['seconds_p50']:.3f} s p50; wrote {written}")
 

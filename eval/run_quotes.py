@@ -5,10 +5,12 @@ Two levels, each scored for the speaker and the span:
 - kept: of the quotes kept for the gold release, the one overlapping the gold span most;
 - answered: the question asked through Engine.quote_answer (retrieval over the whole index, no model), its
   first citation.
-A speaker is right when the surnames agree and the first names, where both give one, agree too ("Joyce
-Branda" is "Joyce R. Branda"; "Steve Martinez" is not "Steven Martinez"). A span is exact when its text
-equals the gold quote's, edges of spaces, stops and quote marks aside; the gold span runs from the first
-quoted word to the last, attribution included where the quote is split around it, as the kept span does.
+An answer to "what did X say" lists up to three quotes: its span counts as exact when the first is the gold
+quote, and as shown when any is. A speaker is right when the surnames agree and the first names, where both
+give one, agree too ("Joyce Branda" is "Joyce R. Branda"; "Steve Martinez" is not "Steven Martinez"). A span
+is exact when its text equals the gold quote's, edges of spaces, stops and quote marks aside; the gold span
+runs from the first quoted word to the last, attribution included where the quote is split around it, as the
+kept span does.
 """
 
 from __future__ import annotations
@@ -88,16 +90,18 @@ def score_answer(engine: Any, gold: GoldQuote) -> dict[str, Any]:
     answer = engine.quote_answer(gold.question)
     seconds = time.perf_counter() - t0
     if answer is None or not answer.citations:
-        return {"answered": False, "speaker_right": False, "span_exact": False, "seconds": round(seconds, 4),
+        return {"answered": False, "speaker_right": False, "span_exact": False, "span_exact_shown": False,
+                "seconds": round(seconds, 4),
                 "answer": None if answer is None else answer.text}  # fmt: skip
+    exact = [c.passage.release_id in (gold.release_id, *gold.also_in) and same_span(c.quote, gold.quote)
+             for c in answer.citations]  # fmt: skip
     first = answer.citations[0]
-    release_ok = first.passage.release_id in (gold.release_id, *gold.also_in)
-    cited = first.passage.text[first.quote_start - first.passage.start : first.quote_end - first.passage.start]
     return {
         "answered": True,
         "speaker_right": same_speaker(answer.key, gold.speaker),
-        "span_exact": release_ok and same_span(cited, gold.quote),
-        "release_right": release_ok,
+        "span_exact": exact[0],
+        "span_exact_shown": any(exact),  # "what did X say" lists up to three quotes
+        "release_right": first.passage.release_id in (gold.release_id, *gold.also_in),
         "cited": [first.passage.release_id, first.quote_start, first.quote_end],
         "speaker": answer.key,
         "seconds": round(seconds, 4),
@@ -129,6 +133,7 @@ def run_quotes(engine: Any, gold: Sequence[GoldQuote]) -> dict[str, Any]:
             "answered": _share(part, "answered", "answered"),
             "speaker_right": _share(part, "answered", "speaker_right"),
             "span_exact": _share(part, "answered", "span_exact"),
+            "span_exact_shown": _share(part, "answered", "span_exact_shown"),
         }
         for name, part in groups.items()
         if part
