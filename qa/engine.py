@@ -20,7 +20,7 @@ from qa.conversation import needs_rewrite, standalone_question, with_context
 from qa.generate import get_generator
 from qa.grounding import names_topic, topic_names
 from qa.prompt import SummaryLength
-from qa.quote_answers import QuoteAnswerStream, answer_quote_question
+from qa.quote_answers import QUOTES_LISTED, QuoteAnswerStream, answer_quote_question, list_quotes
 from qa.quote_questions import quote_question
 from qa.reader import ReaderSteps
 from qa.retrieve import RetrievalConfig, Retriever
@@ -152,6 +152,29 @@ class Engine:
 
         answer = answer_quote_question(asked, question, self.index, search, k or self.settings.top_k, filters)
         return None if answer is None else replace(answer, timings={"total": time.perf_counter() - t0})
+
+    def quotes(
+        self,
+        speaker: str = "",
+        query: str = "",
+        since: date | None = None,
+        until: date | None = None,
+        organisation: str | None = None,
+        limit: int = QUOTES_LISTED,
+    ) -> Answer:
+        """Quotes kept at ingest as a cited list: a speaker's (all of them, newest first, or those about
+        `query`), or anyone's about `query`, or the newest; no model."""
+        for text in (speaker, query):
+            if len(text) > self.settings.max_question_chars:
+                self.check_question(text)  # the one message for an over-long question
+        t0 = time.perf_counter()
+
+        def search(text: str, n: int, confined: Filters | None) -> Sequence[Passage]:
+            return self.retriever.search(text, n, confined).passages
+
+        filters = Filters(since=since, until=until, organisation=organisation)
+        answer = list_quotes(self.index, search, speaker.strip(), query.strip(), filters, limit)
+        return replace(answer, timings={"total": time.perf_counter() - t0})
 
     @property
     def reader_steps(self) -> ReaderSteps:

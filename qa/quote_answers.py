@@ -27,6 +27,8 @@ from qa.types import Answer, Citation, Passage
 # words in nearly every case while the best other quote of the same releases rarely did.
 MIN_WORDS_HELD = 0.5
 QUOTES_SHOWN = 3
+# Quotes `pressqa quotes` and the web app's Quotes view list unless told otherwise.
+QUOTES_LISTED = 10
 # Releases whose quotes a "who said" question considers: the retrieval's first few.
 WHO_SAID_RELEASES = 8
 
@@ -96,41 +98,59 @@ def _who_said(
 def _what_said(
     ask: QuoteQuestion, question: str, index: Index, search: Search, k: int, filters: Filters | None
 ) -> Answer | None:
-    theirs = _quotes_by(index, ask.speaker, filters)
-    if not theirs:
+    if not _quotes_by(index, ask.speaker, filters):
         return None
-    asked = _asked_words(ask.about)
+    return list_quotes(index, search, ask.speaker, ask.about, filters, QUOTES_SHOWN, question=question, k=k)
+
+
+def list_quotes(
+    index: Index,
+    search: Search,
+    speaker: str = "",
+    about: str = "",
+    filters: Filters | None = None,
+    limit: int = QUOTES_SHOWN,
+    question: str = "",
+    k: int = 0,
+) -> Answer:
+    """Quotes as a cited list, a line each: by a speaker (every quote of theirs, a lookup), about a topic (the
+    quotes of the releases a search finds, or of the speaker's releases ranked for it), or the newest."""
+    theirs = _quotes_by(index, speaker, filters) if speaker.strip() else None
+    asked = _asked_words(about)
+    if theirs is not None and not theirs:
+        return Answer(f"The releases quote no one named {speaker}.", False, question=question, method="refused")
     if not asked:
-        chosen = theirs[:QUOTES_SHOWN]  # newest first
+        chosen = theirs[:limit] if theirs is not None else [q for q in index.quotes(limit=limit * 4)
+                                                              if _within(q, filters)][:limit]  # fmt: skip
     else:
-        releases = tuple(dict.fromkeys(q.release_id for q in theirs))
-        confined = Filters(
-            filters.since if filters else None, filters.until if filters else None,
-            filters.organisation if filters else None, releases,
-        )  # fmt: skip
-        passages = search(ask.about, max(k, QUOTES_SHOWN * 4), confined)
-        # The speaker's releases ranked for the topic: the search finds what a release is about from all of
-        # its text, where the quote itself may not name the topic ("the Lorenzana organization").
+        confined = filters
+        if theirs is not None:
+            releases = tuple(dict.fromkeys(q.release_id for q in theirs))
+            confined = Filters(
+                filters.since if filters else None, filters.until if filters else None,
+                filters.organisation if filters else None, releases,
+            )  # fmt: skip
+        passages = search(about, max(k, limit * 4), confined)
+        # Releases ranked for the topic: the search finds what a release is about from all of its text, where
+        # the quote itself may not name the topic ("the Lorenzana organization").
         release_rank = {rid: i for i, rid in enumerate(dict.fromkeys(p.release_id for p in passages))}
-        scored = [_Scored(q, _held(asked, q.text), _rank(q, passages)) for q in theirs]
+        pool = theirs if theirs is not None else index.quotes(release_ids=list(release_rank))
+        scored = [_Scored(q, _held(asked, q.text), _rank(q, passages)) for q in pool]
         relevant = [s for s in scored if s.quote.release_id in release_rank or s.held > 0]
         relevant.sort(key=lambda s: (release_rank.get(s.quote.release_id, len(release_rank)), -s.held, s.rank))
-        if not relevant:
-            speakers = sorted({q.speaker for q in theirs})
-            return Answer(
-                f"The releases quote {' and '.join(speakers)} {len(theirs)} time{'s' * (len(theirs) != 1)}, "
-                f"but none of those quotes is about {ask.about}.",
-                False,
-                question=question,
-                method="refused",
-            )
-        chosen = [s.quote for s in relevant[:QUOTES_SHOWN]]
+        chosen = [s.quote for s in relevant[:limit]]
+        if not chosen:
+            who = " and ".join(sorted({q.speaker for q in theirs})) if theirs else "anyone"
+            return Answer(f"The releases quote {who}, but none of those quotes is about {about}.", False,
+                          question=question, method="refused")  # fmt: skip
+    if not chosen:
+        return Answer("The indexed releases hold no quotes.", False, question=question, method="refused")
     lines = []
     for n, q in enumerate(chosen, 1):
         when = f" ({q.date.isoformat()})" if q.date else ""
         role = f", {q.role}" if q.role else ""
         lines.append(f"- {q.speaker}{role}{when}: “{q.text}” [{n}]")
-    return _answer("\n".join(lines), question, chosen, index, key=chosen[0].speaker)
+    return _answer("\n".join(lines), question or about or speaker, chosen, index, key=chosen[0].speaker)
 
 
 def _quotes_by(index: Index, speaker: str, filters: Filters | None) -> list[StoredQuote]:
@@ -156,24 +176,17 @@ def _within(quote: StoredQuote, filters: Filters | None) -> bool:
 
 
 def _answer(text: str, question: str, quotes: Sequence[StoredQuote], index: Index, key: str) -> Answer:
-    citations, passages = [], []
-    for n, q in enumerate(quotes, 1):
+    citations, passages, kept = [], [], []
+    for q in quotes:
         release = index.release(q.release_id)
         if release is None:
             continue  # removed since the lookup
         whole = release_passage(release)
-        citations.append(Citation(n, whole, q.start, q.end))
+        kept.append(q)
+        citations.append(Citation(len(kept), whole, q.start, q.end))
         passages.append(whole)
-    return Answer(
-        text,
-        bool(citations),
-        tuple(citations),
-        tuple(passages),
-        question,
-        answer_type="person",
-        method="quote",
-        key=key,
-    )
+    return Answer(text, bool(citations), tuple(citations), tuple(passages), question, answer_type="person",
+                  method="quote", key=key, quotes=tuple(kept))  # fmt: skip
 
 
 @dataclass

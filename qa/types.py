@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from embeddings.index_types import StoredQuote
+
 
 @dataclass(frozen=True, slots=True)
 class Passage:
@@ -108,6 +110,7 @@ class Answer:
     # the answer says that the question did not; "" for a refusal or a summary.
     key: str = ""
     facts: tuple[Fact, ...] = ()  # a fact sheet's lines, each cited by the citation of the same sentence
+    quotes: tuple[StoredQuote, ...] = ()  # quotes listed (qa.quote_answers), the nth cited by citation n
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,7 +134,22 @@ class Answer:
             ],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             **({"facts": [f.to_json() for f in self.facts]} if self.facts else {}),
+            **({"quotes": [quote_dict(n, q) for n, q in enumerate(self.quotes, 1)]} if self.quotes else {}),
         }
+
+
+def quote_dict(n: int, q: StoredQuote) -> dict[str, Any]:
+    return {
+        "n": n,
+        "speaker": q.speaker,
+        "role": q.role,
+        "quote": q.text,
+        "release_id": q.release_id,
+        "title": q.title,
+        "date": q.date.isoformat() if q.date else None,
+        "start": q.start,
+        "end": q.end,
+    }
 
 
 def passage_dict(p: Passage) -> dict[str, Any]:

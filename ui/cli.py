@@ -265,6 +265,41 @@ def timeline(
 
 
 @app.command()
+def quotes(
+    speaker: Annotated[str | None, typer.Option("--speaker", help="Whose quotes: a name, a surname or a body.")] = None,
+    query: Annotated[str | None, typer.Option("--query", help="What the quotes are about.")] = None,
+    since: Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this date (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="Quotes listed.")] = 10,
+    speakers: Annotated[
+        bool, typer.Option("--speakers", help="List the most quoted speakers and their counts instead.")
+    ] = False,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Quotes and who said them, read from the releases at ingest, each cited to its exact span (no model)."""
+    from qa.engine import QuestionError
+
+    filters = _filters(since, until)
+    engine = _engine(_settings(index=index))
+    if speakers:
+        counts = engine.index.speakers(limit)
+        if as_json:
+            typer.echo(json.dumps([{"speaker": name, "quotes": n} for name, n in counts], ensure_ascii=False, indent=2))
+        else:
+            for name, n in counts:
+                typer.echo(f"{n:6d}  {name}")
+        return
+    try:
+        result = engine.quotes(speaker or "", query or "", filters.since, filters.until, limit=limit)
+    except QuestionError as exc:
+        raise fail(str(exc)) from None
+    if not as_json:
+        typer.echo(result.text)
+    _print_result(result, result.text, as_json)
+
+
+@app.command()
 def remove(release_id: str, index: IndexOpt = None) -> None:
     """Delete one release (and its passages) from the index."""
     engine = _engine(_settings(index=index))
