@@ -21,7 +21,7 @@ from qa.generate import get_generator
 from qa.grounding import names_topic, topic_names
 from qa.prompt import SummaryLength
 from qa.quote_answers import QUOTES_LISTED, QuoteAnswerStream, answer_quote_question, list_quotes
-from qa.quote_questions import quote_question
+from qa.quote_questions import quote_question, speaker_and_topic
 from qa.reader import ReaderSteps
 from qa.retrieve import RetrievalConfig, Retriever
 from qa.runtime import TextGenerator
@@ -175,6 +175,17 @@ class Engine:
         filters = Filters(since=since, until=until, organisation=organisation)
         answer = list_quotes(self.index, search, speaker.strip(), query.strip(), filters, limit)
         return replace(answer, timings={"total": time.perf_counter() - t0})
+
+    def quotes_for(
+        self, text: str, since: date | None = None, until: date | None = None, organisation: str | None = None
+    ) -> Answer:
+        """Quotes for what a user typed in a quotes search: "Holder about voting", "Holder", or a topic (a
+        text naming no quoted speaker is searched as a topic)."""
+        text = self.check_question(text)
+        speaker, about = speaker_and_topic(text)
+        if not about and not self.index.quotes(speaker=speaker.split()[-1] if speaker.split() else "", limit=1):
+            speaker, about = "", speaker
+        return self.quotes(speaker, about, since, until, organisation)
 
     @property
     def reader_steps(self) -> ReaderSteps:

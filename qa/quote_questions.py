@@ -48,3 +48,17 @@ def quote_question(question: str) -> QuoteQuestion | None:
             speaker = re.sub(r"^(?:the\s+)", "", m["who"].strip(_ENDS))
             return QuoteQuestion("what_said", speaker, (m["about"] or "").strip(_ENDS))
     return None
+
+
+_SPEAKER_TOPIC = re.compile(r"^(?P<who>.+?)\s*(?::|\s+(?:about|on|regarding)\s+)(?P<about>.+)$", re.IGNORECASE)
+
+
+def speaker_and_topic(text: str) -> tuple[str, str]:
+    """What a quotes search names: "Holder about voting rights" or "Holder: voting rights" -> ("Holder",
+    "voting rights"); a question ("what did Holder say about ...") the same way; anything else is one part,
+    returned as the speaker, for the caller to try as a topic when no one by that name is quoted."""
+    if (asked := quote_question(text)) is not None and asked.speaker:
+        return asked.speaker, asked.about
+    if m := _SPEAKER_TOPIC.match(" ".join(text.split()).strip(_ENDS)):
+        return m["who"].strip(_ENDS), m["about"].strip(_ENDS)
+    return text.strip(_ENDS), ""

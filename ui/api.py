@@ -124,6 +124,27 @@ class Api:
             raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         return result.to_json()
 
+    def quotes(
+        self,
+        speaker: str = "",
+        query: str = "",
+        since: str = "",
+        until: str = "",
+        organisation: str = "",
+        limit: int = 10,
+    ) -> dict[str, Any]:
+        """Quotes read from the releases at ingest, each cited to its exact span (no model): a speaker's (a
+        name, a surname or a body), about `query`, or both; the newest when neither is given. limit: at
+        most 500. Returns the same shape as /ask, plus "quotes": [{n, speaker, role, quote, release_id,
+        title, date, start, end}], the nth cited by citation n."""
+        options = _options(self.engine, since=since, until=until, organisation=organisation)
+        f = options.filters
+        try:
+            result = self.engine.quotes(speaker, query, f.since, f.until, f.organisation, max(1, min(int(limit), 500)))
+        except QuestionError as exc:
+            raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
+        return result.to_json()
+
     def releases(self, query: str = "", limit: int = 50) -> list[dict[str, Any]]:
         """Indexed releases whose title contains every word of `query` (all when empty), newest first."""
         infos = self.engine.index.find_releases(query, limit=max(1, min(int(limit), 1000)))

@@ -196,6 +196,8 @@ def compute_turn(
         return _summarize_release(engine, request, options, stop, emit)
     if request.kind == "timeline":
         return _timeline(engine, request, options, emit)
+    if request.kind == "quotes":
+        return _quotes(engine, request, options, emit)
     return _summarize_topic(engine, request, options, stop, emit)
 
 
@@ -206,6 +208,15 @@ def _timeline(engine: Engine, request: Request, options: Options, emit: Emit) ->
     result = engine.timeline(request.text, f.since, f.until, f.organisation)
     emit("piece", result.text)
     return Turn("timeline", request.prompt, result)
+
+
+def _quotes(engine: Engine, request: Request, options: Options, emit: Emit) -> Turn:
+    """No model: the quotes were read at ingest."""
+    emit("status", "Finding the quotes…")
+    f = options.filters
+    result = engine.quotes_for(request.text, f.since, f.until, f.organisation)
+    emit("piece", result.text)
+    return Turn("quotes", request.prompt, result)
 
 
 def error_turn(request: Request, exc: BaseException) -> Turn:

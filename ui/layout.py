@@ -18,12 +18,18 @@ if TYPE_CHECKING:
     from qa.engine import Engine
 
 RELEASE_CHOICES = 300  # releases listed up front; typing in the picker searches the whole index
-ASK, SUMMARIZE, TIMELINE = "Ask", "Summarize", "Timeline"
+ASK, SUMMARIZE, TIMELINE, QUOTES = "Ask", "Summarize", "Timeline", "Quotes"
 ASK_PLACEHOLDER = "Ask a question about the press releases…"
 # The chat fills the window down to the input row; Summarize mode has the release picker above it.
-CHAT_HEIGHT = {ASK: "calc(100vh - 330px)", SUMMARIZE: "calc(100vh - 430px)", TIMELINE: "calc(100vh - 330px)"}
+CHAT_HEIGHT = {
+    ASK: "calc(100vh - 330px)",
+    SUMMARIZE: "calc(100vh - 430px)",
+    TIMELINE: "calc(100vh - 330px)",
+    QUOTES: "calc(100vh - 330px)",
+}
 TOPIC_PLACEHOLDER = "…or type a topic to summarise every release about it"
 TIMELINE_PLACEHOLDER = "A case or a story (names, a company, an operation): its releases in date order"
+QUOTES_PLACEHOLDER = "Who is quoted, what about, or both: “Holder”, “hate crimes”, “Holder about voting rights”"
 
 
 # ---------------------------------------------------------------- small views of the index
@@ -74,7 +80,7 @@ class Page:
 
     def _chat_column(self) -> None:
         settings = self.engine.settings
-        self.mode = gr.Radio([ASK, SUMMARIZE, TIMELINE], value=ASK, show_label=False, elem_id="pq-mode")
+        self.mode = gr.Radio([ASK, SUMMARIZE, TIMELINE, QUOTES], value=ASK, show_label=False, elem_id="pq-mode")
         with gr.Row(visible=False, elem_id="pq-summarize-row") as self.summarize_row:
             self.release_pick = gr.Dropdown(
                 choices=release_choices(self.engine),

@@ -307,6 +307,7 @@ _KIND_HEADINGS = {
     "release": "Summarised release",
     "topic": "Releases summarised for",
     "timeline": "Events of",
+    "quotes": "Quotes for",
 }
 
 

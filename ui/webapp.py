@@ -26,6 +26,8 @@ from ui.layout import (
     ASK,
     ASK_PLACEHOLDER,
     CHAT_HEIGHT,
+    QUOTES,
+    QUOTES_PLACEHOLDER,
     RELEASE_CHOICES,
     SUMMARIZE,
     TIMELINE,
@@ -153,6 +155,7 @@ class WebApp:
         gr.api(self.api.ask, api_name="ask", **gen)
         gr.api(self.api.summarize, api_name="summarize", **gen)
         gr.api(self.api.timeline, api_name="timeline", concurrency_limit=None)
+        gr.api(self.api.quotes, api_name="quotes", concurrency_limit=None)
         gr.api(self.api.releases, api_name="releases", concurrency_limit=None)
         gr.api(self.api.stats, api_name="stats", concurrency_limit=None)
         p.api_trigger.click(
@@ -194,6 +197,8 @@ class WebApp:
             )
         if mode == TIMELINE:
             return self._begin(Request("timeline", text, f"Timeline: {text}"), turns, request.session_hash or "")
+        if mode == QUOTES:
+            return self._begin(Request("quotes", text, f"Quotes: {text}"), turns, request.session_hash or "")
         return self._begin(Request("ask", text, text), turns, request.session_hash or "")
 
     def start_release(self, release: str | None, turns: list[Turn], request: gr.Request) -> dict[Any, Any]:
@@ -289,6 +294,7 @@ class WebApp:
         placeholder, button = {
             SUMMARIZE: (TOPIC_PLACEHOLDER, "Summarize topic"),
             TIMELINE: (TIMELINE_PLACEHOLDER, "Timeline"),
+            QUOTES: (QUOTES_PLACEHOLDER, "Find quotes"),
         }.get(mode, (ASK_PLACEHOLDER, "Ask"))
         return (
             gr.Row(visible=mode == SUMMARIZE),

@@ -53,17 +53,10 @@ _ROLE_EDGES = " ,.;:"
 _TITLE_WORDS = (
     TITLES
     | ORG_WORDS
-    | {
-        "regional",
-        "associate",
-        "postal",
-        "united",
-        "states",
-        "assistant",
-        "principal",
-        "first",
-        "charge",
-    }
+    | frozenset(
+        """regional associate postal united states assistant principal first charge marine corps professor
+        maj. brig. adm. spc. cpl. pfc.""".split()
+    )
 )
 
 
@@ -265,7 +258,9 @@ def _speaker(who: str) -> tuple[str, str]:
 
 
 def _joined(role: str, rest: str) -> str:
-    return ", ".join(" ".join(r.strip(_ROLE_EDGES).split()) for r in (role, rest) if r.strip(_ROLE_EDGES))
+    """The role's pieces as one phrase: "Dr" and ", director of public health" -> "Dr, director of public health"."""
+    pieces = (re.sub(r"\s+,", ",", " ".join(r.strip(_ROLE_EDGES).split())) for r in (role, rest))
+    return ", ".join(p for p in pieces if p)
 
 
 def _bare_name(run: str) -> str:
