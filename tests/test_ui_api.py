@@ -35,7 +35,7 @@ def client(ui_app: RunningApp) -> Client:  # noqa: F811
 def test_endpoints_are_named_and_documented(client: Client) -> None:
     api = client.view_api(print_info=False, return_format="dict")
     named = set(api["named_endpoints"])
-    assert {"/ask", "/summarize", "/timeline", "/add_releases", "/releases", "/stats"} <= named
+    assert {"/ask", "/summarize", "/timeline", "/quotes", "/add_releases", "/releases", "/stats"} <= named
     assert not api["unnamed_endpoints"]
     ask = {p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]}
     assert {"question", "k", "since", "until", "organisation", "model", "history", "max_new_tokens"} == ask
@@ -124,6 +124,16 @@ def test_timeline_of_a_story(client: Client) -> None:
     assert result["answer"].startswith("- 20") and result["answer"].count("\n") == len(ids) - 1
     stats = client.predict(api_name="/stats")
     assert stats["reissues"] == [] and stats["releases"] >= 14
+
+
+def test_quotes_of_a_speaker_about_a_topic(client: Client) -> None:
+    result = client.predict(speaker="Voss", query="flood maps", api_name="/quotes")
+    assert result["found"] and result["quotes"][0]["speaker"] == "Elena Voss"
+    assert result["quotes"][0]["release_id"] == "halden_coastal_climate_institute", "the release about flood maps first"
+    assert result["citations"][0]["quote"].startswith("Our planners currently work with flood maps")
+    question = "Who said that a city that goes to sleep at midnight is not the city Riverton wants to be?"
+    who = client.predict(question=question, api_name="/ask")
+    assert who["key"] == "Sandra Kowalczyk" and who["method"] == "quote" and who["citations"]
 
 
 @pytest.mark.slow

@@ -339,6 +339,23 @@ def test_a_timeline_lists_a_story_in_date_order_each_event_cited(page, artifacts
     shot(page, artifacts, "7-timeline")
 
 
+def test_quotes_mode_lists_a_speakers_quotes_each_cited_to_its_span(page, artifacts: Path) -> None:  # noqa: F811
+    switch_mode(page, "Quotes")
+    send(page, "Elena Voss")
+    wait_for_turn(page, 1)
+    lines = [line for line in last_bot(page).splitlines() if line.strip().startswith("Elena Voss")]
+    assert len(lines) == 2, last_bot(page)
+    cite = page.locator("#pq-chat [data-testid=bot] a.pq-cite").first
+    n = cite.inner_text().strip("[]")
+    cite.click()
+    card = page.locator(f"#src-1-{n}")
+    card.wait_for(state="visible")
+    marked = " ".join(card.locator("mark").first.inner_text().split())
+    assert marked[:40] in lines[int(n) - 1], (marked, lines)  # the card marks the quote itself
+    assert "Quotes for" in page.inner_text("#pq-sources-panel")
+    shot(page, artifacts, "8-quotes")
+
+
 def test_hostile_release_renders_as_text(page, artifacts: Path, tmp_path: Path, watch: Watch) -> None:  # noqa: F811
     hostile = tmp_path / "zorblax_kitchen.md"
     hostile.write_text(XSS_RELEASE)

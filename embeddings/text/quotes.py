@@ -146,14 +146,14 @@ def _paragraph_quotes(text: str, start: int, end: int) -> Iterator[Quote]:
         if not m:
             continue
         words = sentence[: m.start()].strip(" ,")
-        begin = _quote_begins(text, sentences, i)
+        speaker, role = _speaker(m["who"])
+        if not speaker:
+            continue
+        begin = _quote_begins(text, sentences, i, speaker)
         rest_end = _quote_goes_on(text, sentences, i)
         # "Justice has been served, said Attorney General Eric Holder. The hate crimes ...": a short first
         # piece counts with the sentences that go on quoting.
         if len(words.split()) < 3 or len(text[begin:rest_end].split()) - len(m[0].split()) < MIN_QUOTE_WORDS:
-            continue
-        speaker, role = _speaker(m["who"])
-        if not speaker:
             continue
         if rest_end == b:  # the attribution ends the quote: the span ends with the quoted words
             rest_end = a + len(sentence[: m.start()].rstrip(" ,"))
@@ -178,14 +178,17 @@ def _quote_goes_on(text: str, sentences: Sequence[tuple[int, int]], i: int) -> i
     return end
 
 
-def _quote_begins(text: str, sentences: Sequence[tuple[int, int]], i: int) -> int:
+def _quote_begins(text: str, sentences: Sequence[tuple[int, int]], i: int, speaker: str) -> int:
     """Where the quote of the attributed sentence i starts: the paragraph's sentences before it are the
-    speaker's too, back to another attribution. A release gives a quote its own paragraph; in 400 DOJ
+    speaker's too, back to another attribution or to a sentence naming the speaker, which is narration
+    about them ("Oduya thanked the investigators."). A release gives a quote its own paragraph; in 400 DOJ
     releases, the 18 quotes this lengthens all began with the speaker's own words ("Dog fighting is vicious
     and cruel. ...")."""
+    surname = (name_words(speaker) or [""])[-1]
     start = sentences[i][0]
     for c, d in reversed(sentences[:i]):
-        if _attributed(text[c:d]):
+        sentence = text[c:d]
+        if _attributed(sentence) or (surname and surname in name_words(sentence)):
             break
         start = c
     return start
