@@ -323,14 +323,15 @@ def reissues(
     index: Annotated[Path, typer.Option("--index", help="An index holding the labelled releases.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for reissues.json.")],
     corpus: Annotated[
-        Path | None, typer.Option("--corpus", help="Releases whose first --ingest-sample are ingested to time signing.")
+        Path | None, typer.Option("--corpus", help="Releases whose first --ingest-sample are ingested to time reading.")
     ] = None,
     ingest_sample: Annotated[int, typer.Option("--ingest-sample", min=1)] = 300,
 ) -> None:
     """Score the index's re-issued release groups against hand-labelled pairs; time what signing costs ingest."""
     from embeddings.settings import get_settings
+    from eval.ingest_cost import ingest_cost
     from eval.provenance import git_state, machine
-    from eval.run_reissues import read_reissues, score_reissues, signing_cost
+    from eval.run_reissues import read_reissues, score_reissues
     from qa.engine import Engine
 
     require(("gold", gold), ("index", index), ("corpus", corpus))
@@ -348,7 +349,7 @@ def reissues(
         "overall": score_reissues(groups, labelled),
     }
     if corpus is not None:
-        result["signing"] = signing_cost(corpus, engine.encoder, ingest_sample)
+        result["ingest_cost"] = ingest_cost(corpus, engine.encoder, ingest_sample)
     written = write_json(out, "reissues.json", result)
     o = result["overall"]
     typer.echo(
@@ -357,12 +358,8 @@ def reissues(
     )
     for kind, row in o["by_kind"].items():
         typer.echo(f"  {kind}: {row['grouped']} of {row['groups']} grouped")
-    if "signing" in result:
-        c = result["signing"]
-        typer.echo(
-            f"signing: {c['signing_ms_per_release']} ms a release; ingest {c['chunks_per_s']} chunks/s against "
-            f"{c['chunks_per_s_without_signing']} without it ({c['ratio']}x)"
-        )
+    if "ingest_cost" in result:
+        _echo_ingest_cost(result["ingest_cost"])
     typer.echo(f"wrote {written}")
 
 
@@ -371,17 +368,24 @@ def quotes(
     gold: Annotated[Path, typer.Option("--gold", help="Hand-read quotes (eval/gold/quotes.dev.jsonl).")],
     index: Annotated[Path, typer.Option("--index", help="An index holding the gold releases.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for quotes.json.")],
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="Releases whose first --ingest-sample are ingested to time reading.")
+    ] = None,
+    ingest_sample: Annotated[int, typer.Option("--ingest-sample", min=1)] = 300,
 ) -> None:
     """Score the quotes kept at ingest and the answers read from them: speaker right, span exact."""
     from embeddings.settings import get_settings
+    from eval.ingest_cost import ingest_cost
     from eval.provenance import git_state, machine
     from eval.run_quotes import read_quotes_gold, run_quotes
     from qa.engine import Engine
 
-    require(("gold", gold), ("index", index))
+    require(("gold", gold), ("index", index), ("corpus", corpus))
     engine = Engine.open(get_settings(index=index))
     engine.ingestor.ingest([], show_progress=True)  # reads the quotes of an index from an earlier version
     scored = run_quotes(engine, read_quotes_gold(gold))
+    if corpus is not None:
+        scored["ingest_cost"] = ingest_cost(corpus, engine.encoder, ingest_sample)
     result = {
         "kind": "quotes",
         "config": {"gold": str(gold), "index": str(index), "releases": engine.index.stats().releases},
@@ -398,7 +402,17 @@ def quotes(
                 f"{100 * o['answered']:.1f}%, speaker {100 * o['speaker_right']:.1f}%, "
                 f"span {100 * o['span_exact']:.1f}% (first) {100 * o['span_exact_shown']:.1f}% (shown)"
             )
+    if "ingest_cost" in result:
+        _echo_ingest_cost(result["ingest_cost"])
     typer.echo(f"answers {result['overall']['seconds_p50']:.3f} s p50; wrote {written}")
+
+
+def _echo_ingest_cost(c: dict[str, Any]) -> None:
+    readers = ", ".join(f"{name} {ms} ms" for name, ms in c["reader_ms_per_release"].items())
+    typer.echo(
+        f"reading each release: {readers}; ingest {c['chunks_per_s']} chunks/s against "
+        f"{c['chunks_per_s_without_readers']} without them ({c['ratio']}x)"
+    )
 
 
 @eval_app.command("compare")
