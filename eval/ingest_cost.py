@@ -1,0 +1,46 @@
+"""What reading each release for re-issues and quotes (the work ingest does besides chunking and embedding)
+costs ingestion: one ingest of a corpus sample into a new index, then each reader timed alone over the same
+texts, so that the chunks/s with them and without them come from one run."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from embeddings.encode import Encoder
+from embeddings.index import Index
+from embeddings.ingest import Ingestor
+from embeddings.load import iter_releases
+from embeddings.reissues import signature
+from embeddings.text.quotes import find_quotes
+from embeddings.types import Release
+
+READERS: dict[str, Callable[[str], object]] = {"signatures": signature, "quotes": find_quotes}
+
+
+def ingest_cost(corpus: Path, encoder: Encoder, n: int) -> dict[str, Any]:
+    releases = [r for r in islice(iter_releases([corpus]), n) if isinstance(r, Release)]
+    with tempfile.TemporaryDirectory(prefix="pressqa-ingest-cost-") as folder:
+        index = Index.open(Path(folder), encoder.name, encoder.dim)
+        report = Ingestor(index, encoder).ingest(releases)
+        index.close()
+    readers: dict[str, float] = {}
+    for name, read in READERS.items():
+        t0 = time.perf_counter()
+        for r in releases:
+            read(r.text)
+        readers[name] = time.perf_counter() - t0
+    reading = sum(readers.values())
+    return {
+        "releases": len(releases),
+        "chunks": report.chunks,
+        "ingest_s": round(report.seconds, 2),
+        "reader_ms_per_release": {k: round(1000 * v / max(1, len(releases)), 3) for k, v in readers.items()},
+        "chunks_per_s": round(report.chunks / report.seconds, 1),
+        "chunks_per_s_without_readers": round(report.chunks / (report.seconds - reading), 1),
+        "ratio": round((report.seconds - reading) / report.seconds, 3),
+    }
