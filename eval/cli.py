@@ -415,6 +415,59 @@ def _echo_ingest_cost(c: dict[str, Any]) -> None:
     )
 
 
+@eval_app.command("dates")
+def dates(
+    gold: Annotated[
+        Path, typer.Option("--gold", help="Releases with annotated event days (the ISAF releases.jsonl).")
+    ] = SHARED / "corpora/isaf/releases.jsonl",
+    out: Annotated[Path, typer.Option("--out", help="Folder for dates.json.")] = REPO / "eval/results/isaf-dates",
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="Releases whose first --speed-sample time the dating.")
+    ] = SHARED / "corpora/doj/releases.jsonl",
+    speed_sample: Annotated[int, typer.Option("--speed-sample", min=1)] = 2000,
+) -> None:
+    """Score each release's event day (its lead's stated day, else its date) against the annotated day."""
+    from eval.provenance import git_state, machine
+    from eval.run_dates import dating_cost, find_day, load_releases, read_event_days, score_dates
+
+    require(("gold", gold), ("corpus", corpus))
+    try:
+        annotated = read_event_days(gold)
+    except (ValueError, AttributeError, KeyError) as exc:  # not JSON, not an object, no id
+        raise fail(f"--gold: {gold} is not JSONL releases with annotations ({exc})") from None
+    if not annotated:
+        raise fail(f"--gold: no release in {gold} has annotations.start_date")
+    started = time.perf_counter()
+    found = [find_day(r) for r in load_releases(gold)]
+    result: dict[str, Any] = {
+        "kind": "dates",
+        "config": {"gold": str(gold), "corpus": str(corpus) if corpus else None, "speed_sample": speed_sample},
+        "git": git_state(),
+        "machine": machine(None, False),
+        "scoring_s": round(time.perf_counter() - started, 3),
+        "overall": score_dates(found, annotated),
+    }
+    if corpus is not None:
+        result["speed"] = dating_cost(corpus, speed_sample)
+    written = write_json(out, "dates.json", result)
+    o = result["overall"]
+    typer.echo(
+        f"{o['right']} of {o['releases']} event days right ({100 * o['accuracy']:.1f}%); "
+        f"{100 * o['accuracy_dated']:.1f}% of the {o['dated_releases']} with a release date; {o['no_date']} with none"
+    )
+    for name, half in o["halves"].items():
+        typer.echo(
+            f"  {name} half ({half['ids']}): {100 * half['accuracy']:.1f}%, "
+            f"{100 * half['accuracy_dated']:.1f}% of those with a release date"
+        )
+    for how, row in o["by_how"].items():
+        typer.echo(f"  {how}: {row['right']} of {row['releases']}")
+    if "speed" in result:
+        s = result["speed"]
+        typer.echo(f"event_day: {s['event_day_ms_per_release']} ms a release over {s['releases']} releases")
+    typer.echo(f"wrote {written}")
+
+
 @eval_app.command("compare")
 def compare(
     run_a: Annotated[Path, typer.Argument(help="A run folder (or its summary.json).")],

@@ -9,8 +9,10 @@ import pytest
 
 from embeddings.text.dates import (
     MONTH,
+    MONTH_DAY,
     WEEKDAY,
     WEEKDAY_OR_ABBREVIATION,
+    date_spans,
     full_dates,
     month_number,
     to_date,
@@ -108,6 +110,19 @@ def test_full_dates_in_text_order_once_each() -> None:
     text = "On 19 August 2020 and Aug. 18, 2020, then 2020-08-19 again; not code 2010-08-19-232, not 12/03/2020."
     assert full_dates(text) == [date(2020, 8, 19), date(2020, 8, 18)]
     assert to_date("2021", "Feb.", "30") is None and to_date("2021", "02", "28") == date(2021, 2, 28)
+
+
+def test_date_spans_slice_to_the_dates_as_written() -> None:
+    text = "Filed Aug. 18, 2020, heard 19 August 2020."
+    assert sorted((text[a:b], d) for a, b, d in date_spans(text)) == [
+        ("19 August 2020", date(2020, 8, 19)),
+        ("Aug. 18, 2020", date(2020, 8, 18)),
+    ]
+
+
+def test_month_day_is_a_month_and_day_with_no_year_after() -> None:
+    text = "Arrested Jan. 24, charged Feb. 3rd, sentenced March 3, 2021."
+    assert [(m["month"], m["day"]) for m in MONTH_DAY.finditer(text)] == [("Jan", "24"), ("Feb", "3")]
 
 
 # ------------------------------------------------------------------------------------------- markers

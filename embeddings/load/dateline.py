@@ -1,23 +1,17 @@
 """Release dates: from a field value, or from the dateline at the head of the text.
 
-What a complete date looks like in text is embeddings.text.dates' rule; this module only decides where to look.
+What a complete date looks like in text is embeddings.text.dates' rule, and what a dateline is (with the
+year a reference code gives it) embeddings.text.event_dates'; this module only decides where to look.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from dateutil import parser as dateutil_parser
 
-from embeddings.text.dates import DATE_PATTERNS, DAY, NAMED_MONTH, dates_at, month_number, to_date
-
-# Datelines sometimes omit the year ("KABUL, Afghanistan (Aug. 22)"); ISAF-style reference codes
-# such as "2010-08-CA-256" carry it, so a year is taken from one only when its month agrees.
-_MONTH_DAY = re.compile(rf"\b{NAMED_MONTH}\s*{DAY}(?!,?\s*\d)", re.IGNORECASE)
-_REF_CODE = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>[01]\d)-[A-Z]{1,3}\s*[-–]\s*\d+")
-
-DATELINE_CHARS = 600
+from embeddings.text.dates import DATE_PATTERNS, MONTH_DAY, dates_at, to_date
+from embeddings.text.event_dates import DATELINE_CHARS, month_day_in_head
 
 
 def _first_full_date(text: str) -> tuple[int, date] | None:
@@ -25,7 +19,8 @@ def _first_full_date(text: str) -> tuple[int, date] | None:
 
 
 def parse_dateline(text: str) -> date | None:
-    """The first complete date in the first DATELINE_CHARS characters, where datelines live.
+    """The first complete date in the first DATELINE_CHARS characters, where datelines live; else a month
+    and day there ("KABUL, Afghanistan (Aug. 22)") with the year of the head's reference code.
 
     A date needs a month name, or the ISO form: bare numbers ("12/03", "2019") are never taken.
     """
@@ -33,22 +28,8 @@ def parse_dateline(text: str) -> date | None:
     first = _first_full_date(head)
     if first is not None:
         return first[1]
-    ref = _REF_CODE.search(head)
-    md = _MONTH_DAY.search(head)
-    if ref is None or md is None:
-        return None
-    ref_year, ref_month = int(ref["year"]), int(ref["month"])
-    month = month_number(md["month"])
-    # The code's month is the release month, give or take a release written just before midnight.
-    if month == ref_month:
-        year = ref_year
-    elif (ref_month - month) % 12 == 1:
-        year = ref_year - (month == 12)
-    elif (month - ref_month) % 12 == 1:
-        year = ref_year + (month == 1)
-    else:
-        return None
-    return to_date(str(year), str(month), md["day"])
+    md = MONTH_DAY.search(head)
+    return None if md is None else month_day_in_head(head, md)
 
 
 _DEFAULT_A = datetime(2001, 1, 1)

@@ -9,6 +9,8 @@ can import these. One module per rule:
   ends (titles, ROUGE sentences);
 - `words`: the word tokeniser and the stop-word lists derived from one base;
 - `dates`: month and weekday names, and complete dates written in text;
+- `event_dates`: a release's dateline, the days its body states (relative ones resolved against the
+  release's date) and the day of its main event;
 - `markers`: citation markers "[1]" / "[1, 2]" and their variants;
 - `names`: capitalised-name patterns.
 """

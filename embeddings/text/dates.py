@@ -72,6 +72,9 @@ DATE_PATTERNS = [
     # 2020-08-19, but not inside longer dashed codes
     re.compile(r"(?<![\d-])(?P<year>(?:19|20)\d\d)-(?P<month>[01]\d)-(?P<day>[0-3]\d)(?![\d-])"),
 ]
+# A month and day with no year after them ("Jan. 24", "March 3rd"): the dateline's year rule
+# (embeddings.text.event_dates) and a release's event dates give them one.
+MONTH_DAY = re.compile(rf"\b{NAMED_MONTH}\s*{DAY}(?!,?\s*\d)", re.IGNORECASE)
 
 
 def to_date(year: str, month: str, day: str) -> date | None:
@@ -83,15 +86,20 @@ def to_date(year: str, month: str, day: str) -> date | None:
         return None
 
 
-def dates_at(text: str) -> list[tuple[int, date]]:
-    """(offset, date) of every complete date in the text, in no particular order."""
-    found: list[tuple[int, date]] = []
+def date_spans(text: str) -> list[tuple[int, int, date]]:
+    """(start, end, date) of every complete date in the text, in no particular order."""
+    found: list[tuple[int, int, date]] = []
     for pattern in DATE_PATTERNS:
         for m in pattern.finditer(text):
             d = to_date(m["year"], m["month"], m["day"])
             if d is not None:
-                found.append((m.start(), d))
+                found.append((m.start(), m.end(), d))
     return found
+
+
+def dates_at(text: str) -> list[tuple[int, date]]:
+    """(offset, date) of every complete date in the text, in no particular order."""
+    return [(start, d) for start, _, d in date_spans(text)]
 
 
 def full_dates(text: str) -> list[date]:
