@@ -1,7 +1,10 @@
-"""Retakes the README's screenshots: a cited answer with its sources, and a release summary.
+"""Retakes the README's screenshots: a cited answer with its sources, a release summary, a timeline and a
+speaker's quotes.
 
     PRESSQA_INDEX=/tmp/pq-docs pressqa ingest embeddings/sample_releases
-    PRESSQA_INDEX=/tmp/pq-docs .venv/bin/python docs/screenshots.py
+    PRESSQA_INDEX=/tmp/pq-docs .venv/bin/python docs/screenshots.py [answer summary timeline quotes]
+
+Names given, only those are taken (the timeline and the quotes need no model).
 
 Needs Debian's chromium (/usr/bin/chromium) and the `playwright` Python package; takes a few minutes
 on a CPU, since it asks the real model.
@@ -10,6 +13,7 @@ on a CPU, since it asks the real model.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
@@ -17,6 +21,8 @@ from playwright.sync_api import Page, sync_playwright
 DOCS = Path(__file__).resolve().parent
 QUESTION = "What will the adult single fare be, and when does it change?"
 RELEASE = "Millbrook Bridge"
+STORY = "Riverton Transit Authority buses and fares"
+SPEAKER = "Elena Voss"
 TIMEOUT_MS = 600_000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
@@ -43,6 +49,27 @@ def summary(page: Page) -> None:
     page.screenshot(path=str(DOCS / "screenshot-summary.png"))
 
 
+def _mode(page: Page, mode: str, text: str, name: str) -> None:
+    page.click("#pq-new")
+    page.click(f"#pq-mode label:has-text('{mode}')")
+    page.fill("#pq-input textarea", text)
+    page.click("#pq-send")
+    page.wait_for_selector("#pq-sources-panel [data-turns='1']", state="attached", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(DOCS / f"screenshot-{name}.png"))
+
+
+def timeline(page: Page) -> None:
+    _mode(page, "Timeline", STORY, "timeline")
+
+
+def quotes(page: Page) -> None:
+    _mode(page, "Quotes", SPEAKER, "quotes")
+
+
+VIEWS = {"answer": answer, "summary": summary, "timeline": timeline, "quotes": quotes}
+
+
 def main() -> None:
     from embeddings.settings import get_settings
     from qa.engine import Engine
@@ -56,8 +83,8 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
             page.goto(url)
             page.wait_for_selector("#pq-chat")
-            answer(page)
-            summary(page)
+            for name in sys.argv[1:] or VIEWS:
+                VIEWS[name](page)
             browser.close()
     finally:
         demo.close()
