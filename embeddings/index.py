@@ -19,6 +19,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -177,11 +178,17 @@ class Index:
         self._store.sign(release_ids)
         self._all_reissues = None  # signing an older index's releases changes the groups, not the generation
 
-    def unquoted_releases(self) -> list[str]:
-        return self._store.unquoted_releases()
+    def unread_releases(self) -> dict[str, list[str]]:
+        """For each of ingest's readers (quotes, dates), the releases it has not read, or read by older rules."""
+        return self._store.unread_releases()
 
-    def read_quotes(self, release_ids: Sequence[str]) -> None:
-        self._store.read_quotes(release_ids)
+    def read_again(self, reader_name: str, release_ids: Sequence[str]) -> None:
+        self._store.read_again(reader_name, release_ids)
+
+    def event_days(self, release_ids: Iterable[str]) -> dict[str, tuple[date, int | None, int | None]]:
+        """The day each release's main event happened (embeddings/date_table.py), with the span stating it
+        (None, None where that is the release's own date)."""
+        return self._store.event_days(release_ids)
 
     def quotes(
         self, speaker: str | None = None, release_ids: Iterable[str] | None = None, limit: int | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 import numpy as np
 
@@ -79,6 +80,10 @@ class IndexStats:
     bytes_on_disk: int
 
 
+DateBasis = Literal["published", "happened"]
+DATE_BASES: tuple[DateBasis, ...] = ("published", "happened")
+
+
 class DateRangeError(ValueError):
     """A date range whose start is after its end: no release could match it."""
 
@@ -92,8 +97,13 @@ class Filters:
     until: date | None = None
     organisation: str | None = None  # case-insensitive substring of the release's organisation
     release_ids: tuple[str, ...] | None = None
+    # Which day since/until bound: the release's date ("published"), or the day its main event happened
+    # ("happened": "yesterday" in a release of Jan. 25 is Jan. 24; embeddings/date_table.py), where read.
+    dates: DateBasis = "published"
 
     def __post_init__(self) -> None:
+        if self.dates not in DATE_BASES:
+            raise ValueError(f"dates must be one of {', '.join(DATE_BASES)}, not {self.dates!r}")
         if self.since and self.until and self.since > self.until:
             raise DateRangeError(f"The date range is empty: {self.since} is after {self.until}.")
 

@@ -38,7 +38,7 @@ def test_endpoints_are_named_and_documented(client: Client) -> None:
     assert {"/ask", "/summarize", "/timeline", "/quotes", "/add_releases", "/releases", "/stats"} <= named
     assert not api["unnamed_endpoints"]
     ask = {p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]}
-    assert {"question", "k", "since", "until", "organisation", "model", "history", "max_new_tokens"} == ask
+    assert {"question", "k", "since", "until", "organisation", "model", "history", "max_new_tokens", "dates"} == ask
     assert [p["parameter_name"] for p in api["named_endpoints"]["/add_releases"]["parameters"]] == ["files"]
 
 
@@ -124,6 +124,14 @@ def test_timeline_of_a_story(client: Client) -> None:
     assert result["answer"].startswith("- 20") and result["answer"].count("\n") == len(ids) - 1
     stats = client.predict(api_name="/stats")
     assert stats["reissues"] == [] and stats["releases"] >= 14
+
+
+def test_dates_bound_the_day_published_or_the_day_it_happened(client: Client) -> None:
+    query = "Riverton Transit Authority buses and fares"
+    happened = client.predict(query=query, since="2024-01-01", dates="happened", api_name="/timeline")
+    assert happened["found"] and all(c["date"] >= "2024-01-01" for c in happened["citations"])
+    with pytest.raises(Exception, match="dates must be one of published, happened"):
+        client.predict(query=query, dates="sometime", api_name="/timeline")
 
 
 def test_quotes_of_a_speaker_about_a_topic(client: Client) -> None:

@@ -185,6 +185,13 @@ class Page:
                 with gr.Row():
                     self.since = gr.DateTime(include_time=False, type="string", label="From", elem_id="pq-since")
                     self.until = gr.DateTime(include_time=False, type="string", label="To", elem_id="pq-until")
+                self.dates = gr.Radio(
+                    [("published", "published"), ("happened", "happened")],
+                    value="published",
+                    label="From and To bound the day a release was",
+                    info="happened: the day its main event took place ('yesterday' counted from the release date)",
+                    elem_id="pq-dates",
+                )
                 self.organisation = gr.Dropdown(
                     organisation_choices(self.engine),
                     value="",

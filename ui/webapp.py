@@ -84,7 +84,7 @@ class WebApp:
     def _wire(self, demo: gr.Blocks) -> None:
         p = self.page
         private: dict[str, Any] = {"api_visibility": "private"}
-        settings_inputs = [p.turns, p.k, p.model, p.since, p.until, p.organisation, p.length]
+        settings_inputs = [p.turns, p.k, p.model, p.since, p.until, p.organisation, p.length, p.dates]
         turn_outputs = [p.chatbot, p.turns, p.sources, p.tabs, p.export, p.send, p.stop, p.msg]
         run_kwargs: dict[str, Any] = {
             "concurrency_id": GENERATE,
@@ -218,6 +218,7 @@ class WebApp:
         until: str | None,
         organisation: str | None,
         length: str,
+        dates: str | None,
         request: gr.Request,
     ) -> Iterator[dict[Any, Any]]:
         session = request.session_hash or ""
@@ -230,7 +231,7 @@ class WebApp:
                 # The Settings tab has one size slider: in Summarize mode it is how many releases a topic
                 # summary draws on.
                 options = make_options(
-                    self.engine.settings, k, model, since, until, organisation, length, max_releases=k
+                    self.engine.settings, k, model, since, until, organisation, length, max_releases=k, dates=dates
                 )
             except ValueError as exc:
                 if self.sessions.end(session, live):

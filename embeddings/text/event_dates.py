@@ -24,6 +24,9 @@ from embeddings.text.sentences import split_sentences
 
 # Datelines live in the first DATELINE_CHARS characters, after a title and a reference code at most.
 DATELINE_CHARS = 600
+# Bumped whenever these rules change what they find: an index read by older rules is read again by its next
+# ingest (embeddings.date_table).
+DATE_RULES_VERSION = 1
 
 How = Literal["full date", "month and day", "same day", "day before", "overnight", "weekday"]
 
