@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from embeddings.text.dates import DATE_PATTERNS, MONTH_NAMES, WEEKDAY, WEEKDAYS, month_number, to_date
-from embeddings.text.names import NOT_NAMES
+from embeddings.text.names import NOT_NAMES, ORG_WORDS, PLACE_WORDS, PLACES, TITLES
 from qa.question_types import AnswerType
 
 
@@ -120,39 +120,8 @@ _COUNT = re.compile(
     re.IGNORECASE,
 )
 
-# Names: a run of capitalised words. Leading titles go ("U.S. District Judge Neil V. Wake" -> "Neil V.
-# Wake"): answers give names with or without them.
-TITLES = frozenset(
-    """u.s. us district judge chief magistrate senior assistant attorney general special agent agents acting
-    deputy director president vice secretary senator sen. rep. representative governor gov. mayor officer
-    sgt. sergeant lt. lieutenant capt. captain col. colonel gen. general maj. major dr. mr. mrs. ms. prof.
-    detective sheriff inspector commissioner administrator chairman ceo judges former federal""".split()
-)
-_ORG_WORDS = frozenset(
-    """department office court inc. inc llc l.l.c. corp. corp corporation company co. bank service services
-    agency bureau administration commission network group association university school college hospital
-    center centre clinic partners securities communications systems health foundation force police army
-    navy marines council committee division unit ministry authority institute trust fund church party
-    board taliban cartel gang enterprises holdings industries international airlines llp ltd. ltd plc
-    ag sa s.a. nv gmbh movement organization organisation""".split()
-)
-_PLACE_WORDS = frozenset(
-    """province district county city island camp base valley village town state region street avenue
-    parish bay river mountains airport isla isle fort mount lake san santa port""".split()
-)
-# Places a name run names without a word saying so: US states and Afghanistan's provinces, the two
-# archives pressqa is measured on, and common countries.
-PLACES = frozenset(
-    """alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho
-    illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota
-    mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah
-    vermont virginia washington wisconsin wyoming
-    badakhshan badghis baghlan balkh bamyan daykundi farah faryab ghazni ghor helmand herat jowzjan kabul
-    kandahar kapisa khost kunar kunduz laghman logar nangarhar nimroz nuristan oruzgan uruzgan paktia
-    paktiya paktika panjshir parwan samangan sar-e pul takhar wardak zabul
-    afghanistan pakistan iran iraq syria china russia mexico canada colombia venezuela kuwait turkey
-    india israel germany france italy spain japan korea haiti peru brazil ukraine nigeria egypt""".split()
-)
+# Names: a run of capitalised words. Leading titles (embeddings.text.names.TITLES) go ("U.S. District Judge
+# Neil V. Wake" -> "Neil V. Wake"): answers give names with or without them.
 _PLACE_PAIR = re.compile(r"^[A-Z][\w.'’-]+(?:\s[A-Z][\w.'’-]+)*,\s+[A-Z][\w.]+")  # "Sandy, Utah", "Catoosa, Okla."
 _AL_NAME = re.compile(r"\bal[- ]Qa[e']?ida\b|\bal[- ]Shabaab\b", re.IGNORECASE)
 _PLACE_PREPOSITION = re.compile(r"\b(?:in|at|near|into|outside)\s+$")
@@ -317,13 +286,13 @@ def name_kind(text: str, start: int, end: int) -> AnswerType | None:
     what stands around it; None when nothing says ("Bogomolny", "Taliban", "Kabul")."""
     name = text[start:end]
     lowered = [w.strip(",") for w in name.lower().split()]
-    if any(w in _ORG_WORDS for w in lowered) or _AL_NAME.fullmatch(name):
+    if any(w in ORG_WORDS for w in lowered) or _AL_NAME.fullmatch(name):
         return "organisation"
     if _NAMED_GROUP_AFTER.match(text[end : end + 20]):
         return "organisation"
     if _PLACE_NOUN_AFTER.match(text[end : end + 20]):
         return "place"
-    if any(w in _PLACE_WORDS for w in lowered) or fold(name) in PLACES or _PLACE_PAIR.match(name):
+    if any(w in PLACE_WORDS for w in lowered) or fold(name) in PLACES or _PLACE_PAIR.match(name):
         return "place"
     if (after := _NAMED_PLACE_AFTER.match(text[end : end + 30])) and fold(after.group(1).strip(".")) in PLACES:
         return "place"

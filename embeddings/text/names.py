@@ -1,5 +1,5 @@
-"""Capitalised names: three patterns, one per question asked of a capitalised word, and the capitalised
-words that name nothing.
+"""Capitalised names: three patterns, one per question asked of a capitalised word, the capitalised
+words that name nothing, and the words that say what a name names (a title, an organisation, a place).
 
 They differ on purpose. The name check (qa.grounding) wants every capitalised word with its hyphenated and
 apostrophe'd parts ("Kowalczyk-Bey", "O'Neil") to look each up in the passages; respelling (qa.prompt)
@@ -38,3 +38,38 @@ NOT_NAMES = frozenset(
     overall summary release press later earlier since until although because despite following
     previously currently instead prior officials authorities""".split()
 ) | {w.lower() for w in (*WEEKDAYS, *MONTHS, *MONTH_ABBREVIATIONS)}
+
+# qa.spans and embeddings.text.entities: the words of a title before a name ("U.S. District Judge Neil V.
+# Wake"), the words that make a name an organisation's or a place's, and places a name names without a word
+# saying so.
+TITLES = frozenset(
+    """u.s. us district judge chief magistrate senior assistant attorney general special agent agents acting
+    deputy director president vice secretary senator sen. rep. representative governor gov. mayor officer
+    sgt. sergeant lt. lieutenant capt. captain col. colonel gen. general maj. major dr. mr. mrs. ms. prof.
+    detective sheriff inspector commissioner administrator chairman ceo judges former federal""".split()
+)
+ORG_WORDS = frozenset(
+    """department office court inc. inc llc l.l.c. corp. corp corporation company co. bank service services
+    agency bureau administration commission network group association university school college hospital
+    center centre clinic partners securities communications systems health foundation force police army
+    navy marines council committee division unit ministry authority institute trust fund church party
+    board taliban cartel gang enterprises holdings industries international airlines llp ltd. ltd plc
+    ag sa s.a. nv gmbh movement organization organisation""".split()
+)
+PLACE_WORDS = frozenset(
+    """province district county city island camp base valley village town state region street avenue
+    parish bay river mountains airport isla isle fort mount lake san santa port""".split()
+)
+# Places a name run names without a word saying so: US states and Afghanistan's provinces, the two
+# archives pressqa is measured on, and common countries.
+PLACES = frozenset(
+    """alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho
+    illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota
+    mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah
+    vermont virginia washington wisconsin wyoming
+    badakhshan badghis baghlan balkh bamyan daykundi farah faryab ghazni ghor helmand herat jowzjan kabul
+    kandahar kapisa khost kunar kunduz laghman logar nangarhar nimroz nuristan oruzgan uruzgan paktia
+    paktiya paktika panjshir parwan samangan sar-e pul takhar wardak zabul
+    afghanistan pakistan iran iraq syria china russia mexico canada colombia venezuela kuwait turkey
+    india israel germany france italy spain japan korea haiti peru brazil ukraine nigeria egypt""".split()
+)
