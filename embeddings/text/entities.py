@@ -373,6 +373,8 @@ def _is_possessive(token: str, so_far: str, known: set[str], last: bool) -> bool
     words = so_far[:-1].split()
     if any(" ".join(words[k:]) in known for k in range(len(words))):
         return True  # "AK Steels", "American Samoas": the name without its s is given elsewhere
+    if any(k.startswith(so_far[:-1] + " ") and _is_org_like(k) for k in known):
+        return True  # "Harbor Points trucks" after "Harbor Point Logistics LLC"
     if last:
         return False
     lowered = stem.lower()
@@ -550,6 +552,11 @@ def _mark_aliases(names: list[_Name], text: str) -> None:
         if bracketed and before.type is not None and (before.type == "organisation" or not _is_acronym(inside.text)):
             inside.alias_of = before
             inside.type, inside.by_shape = before.type, False
+    targets = {_key(n.text): n.alias_of for n in names if n.alias_of is not None}
+    for name in names:  # later mentions of a bracketed name ("USMS") go where the brackets said
+        if name.alias_of is None and (target := targets.get(_key(name.text))) is not None and target is not name:
+            name.alias_of = target
+            name.type, name.by_shape = target.type, False
 
 
 # --- one entity per thing named ------------------------------------------------------------------------
@@ -561,7 +568,7 @@ def _grouped(names: list[_Name]) -> list[Entity]:
     Longer names go first, so that a short one finds the full name it stands for."""
     groups: list[list[_Name]] = []
     group_of: dict[int, list[_Name]] = {}
-    for name in sorted(names, key=lambda n: (n.alias_of is not None, n.by_shape, -len(n.text), n.start)):
+    for name in sorted(names, key=lambda n: (n.alias_of is not None, n.type is None, -len(n.text), n.start)):
         if name.alias_of is not None and id(name.alias_of) in group_of:
             group: list[_Name] | None = group_of[id(name.alias_of)]
         else:

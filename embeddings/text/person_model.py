@@ -91,7 +91,11 @@ def _installed_model() -> Any:
     return load_model()
 
 
+def labelled_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, label) of every name the model finds in `text`: PERSON, ORG, GPE..."""
+    return [(e.start_char, e.end_char, e.label_) for e in _installed_model()(text).ents]
+
+
 def person_spans(text: str) -> list[tuple[int, int]]:
     """Character spans the model labels PERSON in `text`."""
-    doc = _installed_model()(text)
-    return [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON"]
+    return [(start, end) for start, end, label in labelled_spans(text) if label == "PERSON"]
