@@ -10,5 +10,7 @@ can import these. One module per rule:
 - `words`: the word tokeniser and the stop-word lists derived from one base;
 - `dates`: month and weekday names, and complete dates written in text;
 - `markers`: citation markers "[1]" / "[1, 2]" and their variants;
-- `names`: capitalised-name patterns.
+- `names`: capitalised-name patterns, and the title, organisation and place words;
+- `entities`: the people and organisations a text names, one entity each with its mentions;
+- `person_model`: the packaged NER model, sha256-checked, that confirms people for `entities`.
 """
