@@ -43,6 +43,7 @@ from embeddings.index_types import (
     IndexStoreError,
     MissingIndexError,
     ModelMismatchError,
+    NamedIn,
     PendingRelease,
     ReleaseInfo,
     StoredChunk,
@@ -71,6 +72,7 @@ __all__ = [
     "IndexStoreError",
     "MissingIndexError",
     "ModelMismatchError",
+    "NamedIn",
     "PendingRelease",
     "ReleaseInfo",
     "Searchers",
@@ -200,6 +202,15 @@ class Index:
     def speakers(self, limit: int = 50) -> list[tuple[str, int]]:
         """The most quoted speakers and their counts of quotes."""
         return self._store.speakers(limit)
+
+    def named_in(self, name: str, kind: str | None = None, release_ids: Iterable[str] | None = None) -> list[NamedIn]:
+        """Every release naming the person or organisation (embeddings/name_table.py), newest first: a
+        lookup over the whole index, not a search."""
+        return self._store.named_in(name, kind, release_ids)
+
+    def most_named(self, kind: str | None = None, limit: int = 50) -> list[tuple[str, str, int]]:
+        """The people and organisations named in the most releases: (name, type, releases)."""
+        return self._store.most_named(kind, limit)
 
     def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
         return self._store.allowed_chunk_ids(filters)

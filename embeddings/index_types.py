@@ -70,6 +70,20 @@ class StoredQuote:
 
 
 @dataclass(frozen=True, slots=True)
+class NamedIn:
+    """A release naming a person or organisation (embeddings/name_table.py)."""
+
+    release_id: str
+    title: str
+    date: date | None
+    name: str  # the entity as this release writes it in full
+    type: str  # "person" or "organisation"
+    mentions: int  # how many times the release names it
+    start: int  # its first mention, as offsets into the release text
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class IndexStats:
     releases: int
     chunks: int
@@ -97,6 +111,7 @@ class Filters:
     until: date | None = None
     organisation: str | None = None  # case-insensitive substring of the release's organisation
     release_ids: tuple[str, ...] | None = None
+    mentions: str | None = None  # only releases naming this person or organisation (embeddings/name_table.py)
     # Which day since/until bound: the release's date ("published"), or the day its main event happened
     # ("happened": "yesterday" in a release of Jan. 25 is Jan. 24; embeddings/date_table.py), where read.
     dates: DateBasis = "published"
@@ -108,7 +123,7 @@ class Filters:
             raise DateRangeError(f"The date range is empty: {self.since} is after {self.until}.")
 
     def is_empty(self) -> bool:
-        return not (self.since or self.until or self.organisation or self.release_ids)
+        return not (self.since or self.until or self.organisation or self.release_ids or self.mentions)
 
 
 @dataclass(frozen=True, slots=True)

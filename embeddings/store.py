@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import date_table, quote_table
+from embeddings import date_table, name_table, quote_table
 from embeddings.index_types import (
     DamagedIndexError,
     Filters,
@@ -30,6 +30,7 @@ from embeddings.index_types import (
     IndexStoreError,
     MissingIndexError,
     ModelMismatchError,
+    NamedIn,
     PendingRelease,
     ReleaseInfo,
     StoredChunk,
@@ -42,7 +43,7 @@ from embeddings.types import Release
 SCHEMA_VERSION = 1
 # What ingest reads out of each release besides its chunks and signature, each kept in tables of its own by
 # one module with one interface (NAME, SCHEMA, put, delete, unread).
-RELEASE_READERS = (quote_table, date_table)
+RELEASE_READERS = (quote_table, date_table, name_table)
 # A write that adds more chunks than this does not hand its vectors on for updating the loaded FAISS structure
 # in place: holding them would make a long release's write cost its whole vectors in memory (440 MB for a
 # 200 MB text file), and rebuilding from the store after such a write costs about as much time as adding.
@@ -430,6 +431,12 @@ class Store:
             # instr, not LIKE: a "%" or "_" the user typed is a character to find, not a wildcard.
             clauses.append("instr(lower(coalesce(r.organisation, '')), ?) > 0")
             params.append(filters.organisation.lower())
+        if filters.mentions is not None:
+            named = name_table.matching_clause(filters.mentions)
+            if named is None:
+                return np.zeros(0, dtype=np.int64)  # a name of titles only identifies no one
+            clauses.append(f"r.id IN (SELECT e.release_id FROM entities e WHERE {named[0]})")
+            params += named[1]
         if filters.release_ids is not None:
             clauses.append(f"r.id IN ({','.join('?' * len(filters.release_ids))})")
             params += list(filters.release_ids)
@@ -615,3 +622,13 @@ class Store:
     def speakers(self, limit: int = 50) -> list[tuple[str, int]]:
         with self.lock:
             return quote_table.speakers(self._db, limit)
+
+    # ---------------------------------------------------------------- people and organisations
+
+    def named_in(self, name: str, kind: str | None = None, release_ids: Iterable[str] | None = None) -> list[NamedIn]:
+        with self.lock:
+            return name_table.named_in(self._db, name, kind, release_ids)
+
+    def most_named(self, kind: str | None = None, limit: int = 50) -> list[tuple[str, str, int]]:
+        with self.lock:
+            return name_table.most_named(self._db, kind, limit)

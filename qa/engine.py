@@ -18,6 +18,7 @@ from qa.choice import AUTO, ModelChoice, choose
 from qa.conversation import needs_rewrite, standalone_question, with_context
 from qa.generate import get_generator
 from qa.grounding import names_topic, topic_names
+from qa.mentions import mentions_answer
 from qa.prompt import SummaryLength
 from qa.quote_answers import QUOTES_LISTED, QuoteAnswerStream, answer_quote_question, list_quotes
 from qa.quote_questions import quote_question, speaker_and_topic
@@ -176,6 +177,13 @@ class Engine:
         if not about and not self.index.quotes(speaker=speaker.split()[-1] if speaker.split() else "", limit=1):
             speaker, about = "", speaker
         return self.quotes(speaker, about, filters)
+
+    def mentions(self, name: str, kind: str | None = None, filters: Filters | None = None) -> Answer:
+        """Every release naming the person or organisation, counted by month (qa/mentions.py); no model."""
+        name = self.check_question(name)
+        t0 = time.perf_counter()
+        answer = mentions_answer(self.index, name, kind, filters)
+        return replace(answer, timings={"total": time.perf_counter() - t0})
 
     @property
     def reader_steps(self) -> ReaderSteps:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from embeddings.index import Filters, Index, StoredQuote
 from embeddings.text.name_kinds import name_words
@@ -126,10 +126,7 @@ def list_quotes(
         confined = filters
         if theirs is not None:
             releases = tuple(dict.fromkeys(q.release_id for q in theirs))
-            confined = Filters(
-                filters.since if filters else None, filters.until if filters else None,
-                filters.organisation if filters else None, releases,
-            )  # fmt: skip
+            confined = replace(filters or Filters(), release_ids=releases)
         passages = search(about, max(k, limit * 4), confined)
         # Releases ranked for the topic: the search finds what a release is about from all of its text, where
         # the quote itself may not name the topic ("the Lorenzana organization").

@@ -356,6 +356,19 @@ def test_quotes_mode_lists_a_speakers_quotes_each_cited_to_its_span(page, artifa
     shot(page, artifacts, "8-quotes")
 
 
+def test_mentions_mode_counts_every_release_naming_someone(page, artifacts: Path) -> None:  # noqa: F811
+    switch_mode(page, "Mentions")
+    send(page, "Riverton Transit Authority")
+    wait_for_turn(page, 1)
+    text = last_bot(page)
+    assert re.search(r"^3 releases name Riverton Transit Authority", text), text
+    assert "By month: 2023-11 1, 2024-05 1, 2025-09 1." in text
+    cards = page.locator("#pq-sources-panel .pq-card")
+    assert cards.count() == 3
+    assert "Releases naming" in page.inner_text("#pq-sources-panel")
+    shot(page, artifacts, "9-mentions")
+
+
 def test_hostile_release_renders_as_text(page, artifacts: Path, tmp_path: Path, watch: Watch) -> None:  # noqa: F811
     hostile = tmp_path / "zorblax_kitchen.md"
     hostile.write_text(XSS_RELEASE)

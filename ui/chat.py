@@ -75,6 +75,7 @@ def make_options(
     max_new_tokens: int | None = None,
     max_releases: float | None = None,
     dates: str | None = None,
+    mentions: str | None = None,
 ) -> Options:
     """Checked options; an unset (None or 0) k, max_new_tokens or max_releases takes the Settings value."""
     if (dates or "published") not in DATE_BASES:
@@ -84,6 +85,7 @@ def make_options(
             parse_date(since, "From"),
             parse_date(until, "To"),
             (organisation or "").strip() or None,
+            mentions=(mentions or "").strip() or None,
             dates=dates or "published",  # type: ignore[arg-type]
         )
     except DateRangeError:
@@ -205,6 +207,8 @@ def compute_turn(
         return _timeline(engine, request, options, emit)
     if request.kind == "quotes":
         return _quotes(engine, request, options, emit)
+    if request.kind == "mentions":
+        return _mentions(engine, request, options, emit)
     return _summarize_topic(engine, request, options, stop, emit)
 
 
@@ -224,6 +228,14 @@ def _quotes(engine: Engine, request: Request, options: Options, emit: Emit) -> T
     result = engine.quotes_for(request.text, f)
     emit("piece", result.text)
     return Turn("quotes", request.prompt, result)
+
+
+def _mentions(engine: Engine, request: Request, options: Options, emit: Emit) -> Turn:
+    """No model: the names were read at ingest."""
+    emit("status", "Finding every release that names them…")
+    result = engine.mentions(request.text, None, options.filters)
+    emit("piece", result.text)
+    return Turn("mentions", request.prompt, result)
 
 
 def error_turn(request: Request, exc: BaseException) -> Turn:

@@ -56,6 +56,10 @@ ModelOpt = Annotated[
 ]
 RuntimeOpt = Annotated[str | None, typer.Option("--runtime", help="auto, llama.cpp or transformers.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+MentionsOpt = Annotated[
+    str | None,
+    typer.Option("--mentions", help="Only releases naming this person or organisation ('Eric Holder', 'FBI')."),
+]
 DatesOpt = Annotated[
     str,
     typer.Option(
@@ -123,13 +127,14 @@ def ask(
     until: Annotated[str | None, typer.Option(help="Only releases on or before this date (YYYY-MM-DD).")] = None,
     organisation: Annotated[str | None, typer.Option(help="Only releases whose organisation contains this.")] = None,
     dates: DatesOpt = "published",
+    mentions: MentionsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the indexed releases, citing the passages used."""
     from qa.engine import QuestionError
 
     settings = _settings(index=index, model=model, runtime=runtime, top_k=top_k, max_new_tokens=max_new_tokens)
-    filters = _filters(since, until, organisation, dates)
+    filters = _filters(since, until, organisation, dates, mentions)
     try:
         engine = _engine(settings)
         _announce(engine)
@@ -197,13 +202,23 @@ def _date(value: str | None) -> date | None:
 
 
 def _filters(
-    since: str | None, until: str | None, organisation: str | None = None, dates: str = "published"
+    since: str | None,
+    until: str | None,
+    organisation: str | None = None,
+    dates: str = "published",
+    mentions: str | None = None,
 ) -> Filters:
     """The options' filters, checked before anything is opened or loaded (the web app applies the same rule)."""
     from embeddings.index import DateRangeError, Filters
 
     try:
-        return Filters(_date(since), _date(until), organisation, dates=dates)  # type: ignore[arg-type]
+        return Filters(
+            _date(since),
+            _date(until),
+            organisation,
+            mentions=(mentions or "").strip() or None,
+            dates=dates,  # type: ignore[arg-type]
+        )
     except DateRangeError:
         raise fail(f"the date range is empty: --since {since} is after --until {until}") from None
     except ValueError as exc:
@@ -231,6 +246,7 @@ def summarize(
     model: ModelOpt = None,
     runtime: RuntimeOpt = None,
     dates: DatesOpt = "published",
+    mentions: MentionsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Summarise one release, or every release on a topic."""
@@ -238,7 +254,7 @@ def summarize(
 
     if (release is None) == (query is None):
         raise fail("give exactly one of --release ID and --query TEXT")
-    filters = _filters(since, until, None, dates)
+    filters = _filters(since, until, None, dates, mentions)
     settings = _settings(index=index, model=model, runtime=runtime, summary_length=length, max_releases=max_releases)
     engine = _engine(settings)
     if settings.summary_length != "facts":  # a fact sheet uses no model
@@ -263,12 +279,13 @@ def timeline(
     max_events: Annotated[int | None, typer.Option("--max-events", min=1, max=50, help="Events listed.")] = None,
     index: IndexOpt = None,
     dates: DatesOpt = "published",
+    mentions: MentionsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The events of a case or story, one release each, oldest first, each cited to its sentence (no model)."""
     from qa.engine import QuestionError
 
-    filters = _filters(since, until, None, dates)
+    filters = _filters(since, until, None, dates, mentions)
     engine = _engine(_settings(index=index))
     try:
         result = engine.timeline(query, filters, max_events=max_events)
@@ -291,12 +308,13 @@ def quotes(
     ] = False,
     index: IndexOpt = None,
     dates: DatesOpt = "published",
+    mentions: MentionsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Quotes and who said them, read from the releases at ingest, each cited to its exact span (no model)."""
     from qa.engine import QuestionError
 
-    filters = _filters(since, until, None, dates)
+    filters = _filters(since, until, None, dates, mentions)
     engine = _engine(_settings(index=index))
     if speakers:
         counts = engine.index.speakers(limit)
@@ -313,6 +331,62 @@ def quotes(
     if not as_json:
         typer.echo(result.text)
     _print_result(result, result.text, as_json)
+
+
+@app.command()
+def mentions(
+    name: Annotated[str, typer.Argument(help="A person or organisation: 'Eric Holder', 'Holder', 'FBI'.")],
+    kind: Annotated[str | None, typer.Option("--type", help="person or organisation.")] = None,
+    since: Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this date (YYYY-MM-DD).")] = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every release naming a person or organisation, with counts by month (read at ingest; exhaustive)."""
+    from qa.engine import QuestionError
+    from qa.mentions import by_month
+
+    if kind not in (None, "person", "organisation"):
+        raise fail("--type must be person or organisation")
+    filters = _filters(since, until)
+    engine = _engine(_settings(index=index))
+    try:
+        result = engine.mentions(name, kind, filters)
+    except QuestionError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    typer.echo("\n".join(result.text.splitlines()[:1]))
+    if result.named_in:
+        typer.echo("")
+        for month, n in by_month(result.named_in):
+            typer.echo(f"  {month}  {n:5d}  {'#' * min(n, 60)}")
+        typer.echo("")
+        for n in result.named_in:
+            when = n.date.isoformat() if n.date else "undated"
+            typer.echo(f"{when}  {n.release_id}  {n.title}  ({n.name}, {n.mentions}x)")
+
+
+@app.command()
+def names(
+    kind: Annotated[str | None, typer.Option("--type", help="person or organisation.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Names listed.")] = 30,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The people and organisations named in the most releases, with their counts (read at ingest)."""
+    if kind not in (None, "person", "organisation"):
+        raise fail("--type must be person or organisation")
+    engine = _engine(_settings(index=index))
+    rows = engine.index.most_named(kind, limit)
+    if as_json:
+        typer.echo(
+            json.dumps([{"name": n, "type": t, "releases": c} for n, t, c in rows], ensure_ascii=False, indent=2)
+        )
+        return
+    for name_, kind_, count in rows:
+        typer.echo(f"{count:6d}  {name_}  ({kind_})")
 
 
 @app.command()

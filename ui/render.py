@@ -308,6 +308,7 @@ _KIND_HEADINGS = {
     "topic": "Releases summarised for",
     "timeline": "Events of",
     "quotes": "Quotes for",
+    "mentions": "Releases naming",
 }
 
 
