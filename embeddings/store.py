@@ -44,6 +44,9 @@ SCHEMA_VERSION = 1
 # What ingest reads out of each release besides its chunks and signature, each kept in tables of its own by
 # one module with one interface (NAME, SCHEMA, put, delete, unread).
 RELEASE_READERS = (quote_table, date_table, name_table)
+# The readers read this much of a release: the longest DOJ or ISAF release is 112,000 characters, and the
+# name rules compare every name with every other, so a 20 MB text file read whole took minutes.
+READ_CHARS = 200_000
 # A write that adds more chunks than this does not hand its vectors on for updating the loaded FAISS structure
 # in place: holding them would make a long release's write cost its whole vectors in memory (440 MB for a
 # 200 MB text file), and rebuilding from the store after such a write costs about as much time as adding.
@@ -508,7 +511,7 @@ class Store:
                 )
                 self._put_signature(db, r.id, signature(r.text))
                 for reader in RELEASE_READERS:
-                    reader.put(db, r.id, r.text, r.date)
+                    reader.put(db, r.id, r.text[:READ_CHARS], r.date)
                 for chunk, vector in zip(item.chunks, item.vectors, strict=True):
                     cur = db.execute(
                         "INSERT INTO chunks(release_id, ordinal, start, end, text, text_hash, vector) "
@@ -607,7 +610,7 @@ class Store:
         rows = self._rows_where_in("SELECT id, text, date FROM releases WHERE id IN ({marks})", release_ids)
         with self.lock, self._transaction() as db:
             for release_id, text, day in rows:
-                reader.put(db, release_id, text, _parse_date(day))
+                reader.put(db, release_id, text[:READ_CHARS], _parse_date(day))
 
     def event_days(self, release_ids: Iterable[str]) -> dict[str, tuple[date, int | None, int | None]]:
         with self.lock:
