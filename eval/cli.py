@@ -278,6 +278,13 @@ def topics(
     finish(run, summarize("topics", done.records, config, timing(done, started), git=git, machine=done.machine), done)
 
 
+# What reading releases costs ingest (eval/ingest_cost.py), timed by `reissues` and `quotes`.
+CostCorpusOpt = Annotated[
+    Path | None, typer.Option("--corpus", help="Releases whose first --ingest-sample are ingested to time reading.")
+]
+IngestSampleOpt = Annotated[int, typer.Option("--ingest-sample", min=1)]
+
+
 @eval_app.command("timelines")
 def timelines(
     gold: Annotated[Path, typer.Option("--gold", help="The topic gold (eval/gold/topics.dev.jsonl): its stories.")],
@@ -322,10 +329,8 @@ def reissues(
     gold: Annotated[Path, typer.Option("--gold", help="Labelled groups and pairs (eval/gold/reissues.dev.jsonl).")],
     index: Annotated[Path, typer.Option("--index", help="An index holding the labelled releases.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for reissues.json.")],
-    corpus: Annotated[
-        Path | None, typer.Option("--corpus", help="Releases whose first --ingest-sample are ingested to time reading.")
-    ] = None,
-    ingest_sample: Annotated[int, typer.Option("--ingest-sample", min=1)] = 300,
+    corpus: CostCorpusOpt = None,
+    ingest_sample: IngestSampleOpt = 300,
 ) -> None:
     """Score the index's re-issued release groups against hand-labelled pairs; time what signing costs ingest."""
     from embeddings.settings import get_settings
@@ -368,10 +373,8 @@ def quotes(
     gold: Annotated[Path, typer.Option("--gold", help="Hand-read quotes (eval/gold/quotes.dev.jsonl).")],
     index: Annotated[Path, typer.Option("--index", help="An index holding the gold releases.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for quotes.json.")],
-    corpus: Annotated[
-        Path | None, typer.Option("--corpus", help="Releases whose first --ingest-sample are ingested to time reading.")
-    ] = None,
-    ingest_sample: Annotated[int, typer.Option("--ingest-sample", min=1)] = 300,
+    corpus: CostCorpusOpt = None,
+    ingest_sample: IngestSampleOpt = 300,
 ) -> None:
     """Score the quotes kept at ingest and the answers read from them: speaker right, span exact."""
     from embeddings.settings import get_settings
