@@ -66,6 +66,16 @@ def test_a_place_its_date_and_a_dash_under_a_title_is_a_dateline_not_an_event() 
     assert event_day(later, date(2025, 9, 30)) == date(2025, 9, 30), "a start ahead is not the event"
 
 
+def test_an_earlier_day_the_lead_names_is_background_to_the_release_s_own_event() -> None:
+    text = (
+        "WASHINGTON – A federal grand jury today indicted Faisal Shahzad for the May 1, 2010, attempted car "
+        "bombing in Times Square."
+    )
+    assert event_day(text, date(2010, 6, 17)) == date(2010, 6, 17)
+    raid = "KABUL, Afghanistan (June 3, 2011) – On May 29, a combined force detained two insurgents in Kandahar."
+    assert event_day(raid, date(2011, 6, 3)) == date(2011, 5, 29), "five days before: the release's own news"
+
+
 def test_a_capitalised_place_and_a_dash_is_a_dateline_only_at_the_start_of_a_line() -> None:
     assert find_dateline("WASHINGTON – A Virginia man was sentenced today.") == Dateline("WASHINGTON", None, 0, 12)
     assert find_dateline("Kabul, Afghanistan (Dec. 9) - A strike.").place == "Kabul, Afghanistan"  # type: ignore[union-attr]
