@@ -145,11 +145,12 @@ class Ingestor:
         return report
 
     def _read_earlier(self, show_progress: bool) -> None:
-        """Releases indexed before re-issued releases were tracked, or before quotes were kept (or by older
-        quote rules), are read for them, once."""
+        """Releases indexed before re-issued releases were tracked, before quotes were kept (or by older
+        quote rules), or before their words were indexed for counting, are read for them, once."""
         steps = (
             ("Signing earlier releases", self.index.unsigned_releases(), self.index.sign),
             ("Reading quotes of earlier releases", self.index.unquoted_releases(), self.index.read_quotes),
+            ("Indexing the words of earlier releases", self.index.unindexed_texts(), self.index.index_texts),
         )
         for desc, todo, read in steps:
             with tqdm(total=len(todo), desc=desc, disable=not (show_progress and todo)) as bar:
