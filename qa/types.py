@@ -82,8 +82,8 @@ class Fact:
 # "model": the model's own words (checked when the question has a type); "chosen": the model chose it among
 # the candidates after its own answer failed the check; "best supported": the best-supported candidate,
 # when the choice gave no usable number; "refused": the releases do not say; "quote": read from the quotes kept
-# at ingest (qa.quote_answers), no model.
-READ_METHODS = ("model", "chosen", "best supported", "refused", "quote")
+# at ingest (qa.quote_answers), no model; "count": counted over every release (qa.count_answers), no model.
+READ_METHODS = ("model", "chosen", "best supported", "refused", "quote", "count")
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,8 @@ class Answer:
     key: str = ""
     facts: tuple[Fact, ...] = ()  # a fact sheet's lines, each cited by the citation of the same sentence
     quotes: tuple[StoredQuote, ...] = ()  # quotes listed (qa.quote_answers), the nth cited by citation n
+    # A count's series (qa.count_answers): ("YYYY-MM" or "YYYY", releases), oldest first, empty periods as 0.
+    counts: tuple[tuple[str, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -135,6 +137,7 @@ class Answer:
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             **({"facts": [f.to_json() for f in self.facts]} if self.facts else {}),
             **({"quotes": [quote_dict(n, q) for n, q in enumerate(self.quotes, 1)]} if self.quotes else {}),
+            **({"counts": [{"period": k, "releases": n} for k, n in self.counts]} if self.counts else {}),
         }
 
 
