@@ -91,10 +91,18 @@ def test_a_count_follows_releases_added_replaced_and_removed(writable_index_dir:
     assert index.count_releases(["otters"], until=date(2022, 1, 1)).total == 1
     assert index.count_releases([], ["River Lyde"]).total == 1 and index.count_releases([], ["Lyde River"]).total == 0
     ingest([Release(OTTER_NEWS.id, "Heron Chicks Seen", "Two heron chicks fledged.", date(2024, 7, 2))])
-    assert index.count_releases(["otters"]).total == 1, "a replaced release's old words are gone"
-    assert index.count_releases(["heron"]).total == 2
+    assert index.count_releases(["otters"]).total == 1 and index.count_releases(["heron"]).total == 2
+    assert _text_index_rows(writable_index_dir, "otterhound") == 0, "a replaced release's old words are gone"
+    assert _text_index_rows(writable_index_dir, "fledged") == 1
     assert index.remove(OTTER_NEWS.id) and index.count_releases(["heron"]).total == 1
+    assert _text_index_rows(writable_index_dir, "fledged") == 0, "a removed release's words are gone"
     index.close()
+
+
+def _text_index_rows(folder: Path, word: str) -> int:
+    """Rows of the text index itself (not joined to the releases) holding the word."""
+    with sqlite3.connect(folder / DB_NAME) as db:
+        return len(db.execute("SELECT rowid FROM release_text WHERE release_text MATCH ?", (word,)).fetchall())
 
 
 def test_an_older_index_gets_its_text_index_at_the_first_count_or_ingest(writable_index_dir: Path, encoder) -> None:
