@@ -41,7 +41,7 @@ def answer_count(
     counted = index.count_releases(asked.words, asked.phrases, asked.since, asked.until, organisation)
     by = asked.by or _chart_unit(asked, counted, index)
     series = fill_series(counted.months(), by, *_span(asked, counted, index))
-    chosen = _examples(counted, examples)
+    chosen = _examples(counted, examples, _peak_keys(series) if asked.ask == "peak" else None)
     citations = _citations(index, chosen, asked)
     text = _text(asked, counted, series, by)
     if citations:
@@ -171,10 +171,19 @@ def _end_label(day: date) -> str:
 # ---------------------------------------------------------------- the examples
 
 
-def _examples(counted: ReleaseCount, n: int) -> list[CountedRelease]:
-    """The `n` best-matching releases (the topic's words in the title weigh most), newest first."""
-    best = list(counted.releases[:n])
+def _examples(counted: ReleaseCount, n: int, periods: set[str] | None = None) -> list[CountedRelease]:
+    """The `n` best-matching releases (the topic's words in the title weigh most), of the peak's periods
+    when given ("YYYY" or "YYYY-MM"), newest first."""
+    pool = counted.releases
+    if periods:
+        pool = tuple(r for r in pool if r.date and ({f"{r.date:%Y}", f"{r.date:%Y-%m}"} & periods))
+    best = list(pool[:n])
     return sorted(best, key=lambda r: (r.date is not None, r.date or date.min, r.id), reverse=True)
+
+
+def _peak_keys(series: Sequence[tuple[str, int]]) -> set[str]:
+    top = max((n for _, n in series), default=0)
+    return {k for k, n in series if n == top and top > 0}
 
 
 def _terms(asked: CountQuestion) -> list[str]:

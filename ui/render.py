@@ -308,7 +308,7 @@ def timeline_axis_html(citations: Sequence[Citation], turn: int) -> str:
 
 # The count chart's drawing box, in SVG units; it is scaled to the panel's width.
 CHART_WIDTH, CHART_HEIGHT = 600, 150
-_CHART_LEFT, _CHART_TOP, _CHART_BOTTOM = 34, 10, 22  # room for the largest count, and for the periods below
+_CHART_LEFT, _CHART_TOP, _CHART_BOTTOM = 40, 18, 24  # room for the largest count, and for the periods below
 # Periods named under the bars at most: beyond this many bars, only every k-th (or each January) is named.
 CHART_LABELS = 12
 _MONTH_ABBR = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -335,16 +335,21 @@ def count_chart_html(counts: Sequence[tuple[str, int]], question: str) -> str:
             f'<rect class="pq-chart-bar" data-period="{html.escape(key)}" data-count="{n}" x="{x + step * 0.1:.1f}" '
             f'y="{_CHART_TOP + plot_h - h:.1f}" width="{step * 0.8:.1f}" height="{h:.1f}"><title>{tip}</title></rect>'
         )
+        if n and len(counts) <= CHART_LABELS * 2:  # counts over the bars while there is room for them
+            bars.append(
+                f'<text class="pq-chart-count" x="{x + step / 2:.1f}" y="{_CHART_TOP + plot_h - h - 3:.1f}" '
+                f'text-anchor="middle" aria-hidden="true">{n:,}</text>'
+            )
         named = (key.endswith("-01") or len(counts) <= CHART_LABELS) if monthly else i % every == 0
         if named:
             text = key[:4] if monthly and len(counts) > CHART_LABELS else _chart_short(key)
             labels.append(
-                f'<text class="pq-chart-label" x="{x + step / 2:.1f}" y="{CHART_HEIGHT - 6}" '
+                f'<text class="pq-chart-label" x="{x + step / 2:.1f}" y="{CHART_HEIGHT - 5}" '
                 f'text-anchor="middle">{html.escape(text)}</text>'
             )
     axis = (
-        f'<text class="pq-chart-label" x="{_CHART_LEFT - 4}" y="{_CHART_TOP + 8}" text-anchor="end">{top:,}</text>'
-        f'<text class="pq-chart-label" x="{_CHART_LEFT - 4}" y="{_CHART_TOP + plot_h}" text-anchor="end">0</text>'
+        f'<text class="pq-chart-label" x="{_CHART_LEFT - 6}" y="{_CHART_TOP + 10}" text-anchor="end">{top:,}</text>'
+        f'<text class="pq-chart-label" x="{_CHART_LEFT - 6}" y="{_CHART_TOP + plot_h}" text-anchor="end">0</text>'
         f'<line class="pq-chart-axis" x1="{_CHART_LEFT}" x2="{CHART_WIDTH}" y1="{_CHART_TOP + plot_h}" '
         f'y2="{_CHART_TOP + plot_h}"></line>'
     )

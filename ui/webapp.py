@@ -156,6 +156,7 @@ class WebApp:
         gr.api(self.api.summarize, api_name="summarize", **gen)
         gr.api(self.api.timeline, api_name="timeline", concurrency_limit=None)
         gr.api(self.api.quotes, api_name="quotes", concurrency_limit=None)
+        gr.api(self.api.count, api_name="count", concurrency_limit=None)
         gr.api(self.api.releases, api_name="releases", concurrency_limit=None)
         gr.api(self.api.stats, api_name="stats", concurrency_limit=None)
         p.api_trigger.click(
