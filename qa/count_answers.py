@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from embeddings.index import CountedRelease, Index, ReleaseCount
+from embeddings.release_text_index import phrase_forms
 from embeddings.text.word_forms import forms, word_list
 from qa.count_questions import CountQuestion, Period
 from qa.summarize import release_passage
@@ -49,7 +50,7 @@ def answer_count(
     key = peak_label(series)[0] if asked.ask == "peak" and series else f"{counted.total}"
     counts = tuple(series) if counted.total else ()
     return Answer(text, counted.total > 0, tuple(citations), tuple(c.passage for c in citations), question,
-                  answer_type="number", method="count", key=key, counts=counts)  # fmt: skip
+                  answer_type="number", method="count", key=key, counts=counts, total=counted.total)  # fmt: skip
 
 
 # ---------------------------------------------------------------- the series
@@ -196,7 +197,10 @@ def _terms(asked: CountQuestion) -> list[str]:
 def term_pattern(term: str, is_phrase: bool) -> re.Pattern[str]:
     """A word (in any of its forms) or a phrase, as whole words, for finding it in a text."""
     found = word_list(term)
-    alternatives = [r"[\W_]+".join(map(re.escape, found))] if is_phrase else [f for w in found for f in forms(w)]
+    if is_phrase:
+        alternatives = [r"[\W_]+".join(map(re.escape, words)) for words in phrase_forms(term)]
+    else:
+        alternatives = [f for w in found for f in forms(w)]
     alternatives.sort(key=len, reverse=True)
     return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives or ["(?!)"]) + r")(?![^\W_])", re.IGNORECASE)
 

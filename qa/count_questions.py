@@ -49,7 +49,7 @@ _RELATIVE = re.compile(
 
 # Parts of a year the question names but this module does not read: "the first half of 2016", "mid-2015".
 _UNREAD_PERIOD = re.compile(
-    r"\b(?:half|quarter|early|late|mid|middle|end|beginning|start|spring|summer|fall|autumn|winter|weeks?|months?)"
+    r"\b(?:half|quarter|early|late|mid|middle|end|beginning|start|spring|summer|fall|autumn|winter)"
     r"(?:[\s-]+\w+){0,2}?[\s-]+(?:19|20)\d\d\b",
     re.IGNORECASE,
 )
@@ -110,7 +110,8 @@ _QUOTED = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
 # Lower-case words that stay inside a name written in capitals: "Bureau of Prisons", "Drug Enforcement
 # Administration for ...". "and" does not: "FBI and DEA" is two names.
 _NAME_JOINERS = {"of", "the", "for", "de", "del", "la", "le", "van", "von", "da", "du"}
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# A word as a topic gives it: joined by hyphens, slashes or apostrophes ("MS-13", "9/11", "O'Brien").
+_TOKEN = re.compile(r"[^\W_]+(?:[-/'’][^\W_]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +157,8 @@ def count_question(question: str) -> CountQuestion | None:
     if topic is None:
         return None
     topic = _TAIL.sub("", topic.strip(_TOPIC_ENDS)).strip(_TOPIC_ENDS)
+    if re.search(r"\b(?:or|either|nor)\b", _QUOTED.sub(" ", topic), re.IGNORECASE):
+        return None  # "X or Y": every release holds all of a topic's words, so one of them is not a count of it
     words, phrases = topic_terms(topic)
     if not words and not phrases:
         return None
@@ -178,12 +181,13 @@ def _topic(rest: str) -> str | None:
 
 
 def topic_terms(topic: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(content words, phrases) of a topic: quoted words, names (two or more capitalised words in a row,
-    "of" and "the" allowed between them) and acronyms (all capitals) are phrases, matched as written; the
-    other words, less articles and prepositions, are matched one by one, in any order."""
+    """(content words, phrases) of a topic. Phrases are matched as written (case aside): quoted words, names
+    (two or more capitalised words in a row, "of" and "the" allowed between them), words joined by a hyphen
+    or slash ("MS-13", "9/11") and acronyms ending in S ("AIDS" is not "aid"). The other words, less
+    articles and prepositions, are matched one by one, in any order, each in its singular or plural."""
     phrases = [" ".join(m.lower().split()) for m in _QUOTED.findall(topic)]
     rest = _QUOTED.sub(" ", topic)
-    tokens = [t.replace("’", "'") for t in _TOKEN.findall(rest)]
+    tokens = [re.sub(r"['’]s$", "", t).replace("’", "'") for t in _TOKEN.findall(rest)]
     words: list[str] = []
     i = 0
     while i < len(tokens):
@@ -198,11 +202,11 @@ def topic_terms(topic: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
             i = j
             continue
         token = tokens[i]
-        if len(token) > 1 and token.isupper() and token.isalpha():
-            phrases.append(token.lower())  # an acronym: "AIDS" is not "aid"
+        i += 1
+        if re.search(r"[-/']", token) or (len(token) > 1 and token.isupper() and token.endswith("S")):
+            phrases.append(token.lower())
         elif token.lower() not in STOP_WORDS and token.lower() not in _TOPIC_STOP_WORDS:
             words.append(token.lower())
-        i += 1
     return tuple(dict.fromkeys(words)), tuple(dict.fromkeys(p for p in phrases if p))
 
 

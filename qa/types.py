@@ -111,8 +111,10 @@ class Answer:
     key: str = ""
     facts: tuple[Fact, ...] = ()  # a fact sheet's lines, each cited by the citation of the same sentence
     quotes: tuple[StoredQuote, ...] = ()  # quotes listed (qa.quote_answers), the nth cited by citation n
-    # A count's series (qa.count_answers): ("YYYY-MM" or "YYYY", releases), oldest first, empty periods as 0.
+    # A count's series (qa.count_answers): ("YYYY-MM" or "YYYY", releases), oldest first, empty periods as 0;
+    # and its releases in all, the undated ones (in no period) included.
     counts: tuple[tuple[str, int], ...] = ()
+    total: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,6 +139,7 @@ class Answer:
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             **({"facts": [f.to_json() for f in self.facts]} if self.facts else {}),
             **({"quotes": [quote_dict(n, q) for n, q in enumerate(self.quotes, 1)]} if self.quotes else {}),
+            **({"total": self.total} if self.total is not None else {}),
             **({"counts": [{"period": k, "releases": n} for k, n in self.counts]} if self.counts else {}),
         }
 

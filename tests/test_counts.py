@@ -27,7 +27,7 @@ OTTER_NEWS = Release(
     "gwt-2024-otter-cubs",
     "Otter Cubs Seen on the Lyde",
     "GREENMARSH, July 2, 2024 - Volunteers filmed two otter cubs on the River Lyde, the first seen there since "
-    "the survey began. An otterhound show in Ottery the same week is unrelated.",
+    "the survey began, said Trust director Helena R. Marsh. An otterhound show in Ottery the same week is unrelated.",
     date(2024, 7, 2),
     "Greenmarsh Wildlife Trust",
 )
@@ -47,7 +47,10 @@ def test_question_forms() -> None:
     between = count_question("how many releases were published about opioids between 2012 and 2014?")
     assert (between.since, between.until, between.topic) == (date(2012, 1, 1), date(2014, 12, 31), "opioids")
     since = count_question("How many press releases mentioned the FBI since March 2015?")
-    assert (since.phrases, since.since, since.until) == (("fbi",), date(2015, 3, 1), None), "an acronym as written"
+    assert (since.words, since.since, since.until) == (("fbi",), date(2015, 3, 1), None)
+    assert count_question("how many releases about AIDS?").phrases == ("aids",), "not 'aid'"
+    gang = count_question("How many releases mention MS-13 and the Latin Kings?")
+    assert (gang.words, gang.phrases) == ((), ("ms-13", "latin kings")), "joined words and names are phrases"
     assert count_question("how many releases about opioids after 2016?").since == date(2017, 1, 1)
     assert count_question("how many releases about opioids before 2012").until == date(2011, 12, 31)
     prisons = count_question("How many releases did the Justice Department publish about the Bureau of Prisons?")
@@ -64,6 +67,7 @@ def test_question_forms() -> None:
         "What did Holder say about voting rights?",
         "When were releases about opioids published?",
         "How many ISAF releases mention Kandahar?",
+        "How many releases mention MS-13 or the Latin Kings?",
     ):
         assert count_question(other) is None, other
 
@@ -90,6 +94,8 @@ def test_a_count_follows_releases_added_replaced_and_removed(writable_index_dir:
     assert index.count_releases(["otters"], since=date(2022, 1, 1)).total == 1
     assert index.count_releases(["otters"], until=date(2022, 1, 1)).total == 1
     assert index.count_releases([], ["River Lyde"]).total == 1 and index.count_releases([], ["Lyde River"]).total == 0
+    assert index.count_releases([], ["Helena Marsh"]).total == 1, "a name with a middle initial"
+    assert index.count_releases([], ["Helena Trust"]).total == 0
     ingest([Release(OTTER_NEWS.id, "Heron Chicks Seen", "Two heron chicks fledged.", date(2024, 7, 2))])
     assert index.count_releases(["otters"]).total == 1 and index.count_releases(["heron"]).total == 2
     assert _text_index_rows(writable_index_dir, "otterhound") == 0, "a replaced release's old words are gone"
