@@ -1,13 +1,13 @@
 """The words of every release's title and text in an SQLite FTS5 index, so that "how many releases about X"
 is counted over the whole archive (every release holding the words), not guessed from a top-k search.
 
-Why FTS5, measured on the DOJ+ISAF index (13,415 releases, 48 MB of text, AMD EPYC, 2 cores): a count of
-"fraud" (4,813 releases) takes 24 ms, "opioids" (71) 5 ms and the phrase "Eric Holder" (819) 3 ms, where
+Why FTS5, measured on the DOJ+ISAF index (13,415 releases, 48 MB of text, AMD EPYC, 2 cores): matching
+"fraud" (4,813 releases) takes 18 ms, "opioids" (71) 0.2 ms and the name "Eric Holder" (830) 12 ms, where
 reading every text out of SQLite takes 180 ms and matching whole words in it with Python's `re` 1.0 s more;
 `instr` over lower-cased texts takes 140 ms and cannot tell whole words ("fraudulent"). BM25 (lexical.py)
 ranks chunks by stemmed words ("charged" is "charg"), so it cannot say which releases hold a word as written.
 The index is contentless (content=''): it keeps the words' positions, not a second copy of the text, and
-adds 35 MB to the 364 MB database; building it for 13,415 releases takes 3.6 s.
+adds 27 MB to the 363 MB database; building it for 13,415 releases takes 2.2 s.
 
 Triggers on `releases` keep it in step with every write, whatever code makes it: a release added,
 replaced (INSERT OR REPLACE: the BEFORE INSERT trigger takes the old words out while the old row is still
@@ -57,7 +57,7 @@ END;
 """
 
 # bm25 weights of the title and the text: a release whose title names the topic is the best example of it
-# (the opioid releases' titles say "opioid" in 40 of 71; their texts name it once in passing in many others).
+# (21 of the 71 opioid releases name it in their titles; many of the others name it once, in passing).
 TITLE_WEIGHT = 10.0
 TEXT_WEIGHT = 1.0
 
@@ -85,8 +85,8 @@ def _phrase(words: Sequence[str]) -> str:
 
 def phrase_forms(phrase: str) -> list[list[str]]:
     """The word sequences a phrase matches: its words in a row; a phrase of two words of letters also with
-    one letter between them, a middle initial ("Loretta E. Lynch" for "Loretta Lynch": 33 DOJ releases name
-    her without one, 240 with)."""
+    one letter between them, a middle initial ("Loretta E. Lynch" for "Loretta Lynch": 33 DOJ releases hold
+    "Loretta Lynch" as written, 321 either form)."""
     found = word_list(phrase)
     if len(found) == 2 and all(w.isalpha() and len(w) > 1 for w in found):
         return [found] + [[found[0], letter, found[1]] for letter in _LETTERS]
