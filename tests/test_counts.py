@@ -211,3 +211,13 @@ def test_pressqa_count_prints_a_table_and_json(sample_index_dir: Path) -> None:
     assert bad.returncode != 0 and bad.stderr.strip() == "error: --by must be month or year, not 'week'"
     empty = run("count", "", index=sample_index_dir)
     assert empty.returncode != 0 and empty.stderr.strip().startswith("error: The question is empty")
+
+
+def test_the_gold_scan_states_the_same_word_rule_on_its_own() -> None:
+    """eval/count_gold.py checks the counter with a second implementation of the rule; the two must agree."""
+    from eval.count_gold import word_variants
+
+    for (
+        word
+    ) in "opioids opioid fraud crimes cases taxes policies policy class virus gas ids ieds day boxes 2016".split():
+        assert sorted(word_variants(word)) == sorted(forms(word)), word
