@@ -1,10 +1,10 @@
-"""Retakes the README's screenshots: a cited answer with its sources, a release summary, a timeline and a
-speaker's quotes.
+"""Retakes the README's screenshots: a cited answer with its sources, a release summary, a timeline, a
+speaker's quotes and every release naming an organisation.
 
     PRESSQA_INDEX=/tmp/pq-docs pressqa ingest embeddings/sample_releases
-    PRESSQA_INDEX=/tmp/pq-docs .venv/bin/python docs/screenshots.py [answer summary timeline quotes]
+    PRESSQA_INDEX=/tmp/pq-docs .venv/bin/python docs/screenshots.py [answer summary timeline quotes mentions]
 
-Names given, only those are taken (the timeline and the quotes need no model).
+Names given, only those are taken (the timeline, the quotes and the mentions need no model).
 
 Needs Debian's chromium (/usr/bin/chromium) and the `playwright` Python package; takes a few minutes
 on a CPU, since it asks the real model.
@@ -23,6 +23,7 @@ QUESTION = "What will the adult single fare be, and when does it change?"
 RELEASE = "Millbrook Bridge"
 STORY = "Riverton Transit Authority buses and fares"
 SPEAKER = "Elena Voss"
+NAMED = "Riverton Transit Authority"
 TIMEOUT_MS = 600_000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
@@ -67,7 +68,11 @@ def quotes(page: Page) -> None:
     _mode(page, "Quotes", SPEAKER, "quotes")
 
 
-VIEWS = {"answer": answer, "summary": summary, "timeline": timeline, "quotes": quotes}
+def mentions(page: Page) -> None:
+    _mode(page, "Mentions", NAMED, "mentions")
+
+
+VIEWS = {"answer": answer, "summary": summary, "timeline": timeline, "quotes": quotes, "mentions": mentions}
 
 
 def main() -> None:

@@ -44,6 +44,7 @@ from embeddings.index_types import (
     IndexStoreError,
     MissingIndexError,
     ModelMismatchError,
+    NamedIn,
     PendingRelease,
     ReleaseCount,
     ReleaseInfo,
@@ -74,6 +75,7 @@ __all__ = [
     "IndexStoreError",
     "MissingIndexError",
     "ModelMismatchError",
+    "NamedIn",
     "PendingRelease",
     "ReleaseCount",
     "ReleaseInfo",
@@ -183,11 +185,17 @@ class Index:
         self._store.sign(release_ids)
         self._all_reissues = None  # signing an older index's releases changes the groups, not the generation
 
-    def unquoted_releases(self) -> list[str]:
-        return self._store.unquoted_releases()
+    def unread_releases(self) -> dict[str, list[str]]:
+        """For each of ingest's readers (quotes, dates), the releases it has not read, or read by older rules."""
+        return self._store.unread_releases()
 
-    def read_quotes(self, release_ids: Sequence[str]) -> None:
-        self._store.read_quotes(release_ids)
+    def read_again(self, reader_name: str, release_ids: Sequence[str]) -> None:
+        self._store.read_again(reader_name, release_ids)
+
+    def event_days(self, release_ids: Iterable[str]) -> dict[str, tuple[date, int | None, int | None]]:
+        """The day each release's main event happened (embeddings/date_table.py), with the span stating it
+        (None, None where that is the release's own date)."""
+        return self._store.event_days(release_ids)
 
     def quotes(
         self, speaker: str | None = None, release_ids: Iterable[str] | None = None, limit: int | None = None
@@ -199,6 +207,15 @@ class Index:
     def speakers(self, limit: int = 50) -> list[tuple[str, int]]:
         """The most quoted speakers and their counts of quotes."""
         return self._store.speakers(limit)
+
+    def named_in(self, name: str, kind: str | None = None, release_ids: Iterable[str] | None = None) -> list[NamedIn]:
+        """Every release naming the person or organisation (embeddings/name_table.py), newest first: a
+        lookup over the whole index, not a search."""
+        return self._store.named_in(name, kind, release_ids)
+
+    def most_named(self, kind: str | None = None, limit: int = 50) -> list[tuple[str, str, int]]:
+        """The people and organisations named in the most releases: (name, type, releases)."""
+        return self._store.most_named(kind, limit)
 
     def unindexed_texts(self) -> list[str]:
         return self._store.unindexed_texts()

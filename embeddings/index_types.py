@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 import numpy as np
 
@@ -69,6 +70,20 @@ class StoredQuote:
 
 
 @dataclass(frozen=True, slots=True)
+class NamedIn:
+    """A release naming a person or organisation (embeddings/name_table.py)."""
+
+    release_id: str
+    title: str
+    date: date | None
+    name: str  # the entity as this release writes it in full
+    type: str  # "person" or "organisation"
+    mentions: int  # how many times the release names it
+    start: int  # its first mention, as offsets into the release text
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class CountedRelease:
     """A release that holds a counted topic's words (embeddings/release_text_index.py)."""
 
@@ -114,6 +129,10 @@ class IndexStats:
     bytes_on_disk: int
 
 
+DateBasis = Literal["published", "happened"]
+DATE_BASES: tuple[DateBasis, ...] = ("published", "happened")
+
+
 class DateRangeError(ValueError):
     """A date range whose start is after its end: no release could match it."""
 
@@ -127,13 +146,19 @@ class Filters:
     until: date | None = None
     organisation: str | None = None  # case-insensitive substring of the release's organisation
     release_ids: tuple[str, ...] | None = None
+    mentions: str | None = None  # only releases naming this person or organisation (embeddings/name_table.py)
+    # Which day since/until bound: the release's date ("published"), or the day its main event happened
+    # ("happened": "yesterday" in a release of Jan. 25 is Jan. 24; embeddings/date_table.py), where read.
+    dates: DateBasis = "published"
 
     def __post_init__(self) -> None:
+        if self.dates not in DATE_BASES:
+            raise ValueError(f"dates must be one of {', '.join(DATE_BASES)}, not {self.dates!r}")
         if self.since and self.until and self.since > self.until:
             raise DateRangeError(f"The date range is empty: {self.since} is after {self.until}.")
 
     def is_empty(self) -> bool:
-        return not (self.since or self.until or self.organisation or self.release_ids)
+        return not (self.since or self.until or self.organisation or self.release_ids or self.mentions)
 
 
 @dataclass(frozen=True, slots=True)

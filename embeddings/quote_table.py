@@ -18,6 +18,7 @@ from embeddings.index_types import StoredQuote
 from embeddings.text.name_kinds import name_words
 from embeddings.text.quotes import QUOTE_RULES_VERSION, find_quotes
 
+NAME = "quotes"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS quotes (
     release_id TEXT NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
@@ -41,7 +42,7 @@ def _who_words(speaker: str, role: str) -> str:
     return f" {' '.join(name_words(speaker) + name_words(role))} "
 
 
-def put(db: sqlite3.Connection, release_id: str, text: str) -> None:
+def put(db: sqlite3.Connection, release_id: str, text: str, published: date | None = None) -> None:
     """Reads the release's quotes and keeps them in place of any kept before."""
     delete(db, release_id)
     rows = [

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import quote_table, release_text_index
+from embeddings import date_table, name_table, quote_table, release_text_index
 from embeddings.index_types import (
     DamagedIndexError,
     Filters,
@@ -30,6 +30,7 @@ from embeddings.index_types import (
     IndexStoreError,
     MissingIndexError,
     ModelMismatchError,
+    NamedIn,
     PendingRelease,
     ReleaseInfo,
     StoredChunk,
@@ -40,6 +41,12 @@ from embeddings.reissues import Published, Signature, signature
 from embeddings.types import Release
 
 SCHEMA_VERSION = 1
+# What ingest reads out of each release besides its chunks and signature, each kept in tables of its own by
+# one module with one interface (NAME, SCHEMA, put, delete, unread).
+RELEASE_READERS = (quote_table, date_table, name_table)
+# The readers read this much of a release: the longest DOJ or ISAF release is 112,000 characters, and the
+# name rules compare every name with every other, so a 20 MB text file read whole took minutes.
+READ_CHARS = 200_000
 # A write that adds more chunks than this does not hand its vectors on for updating the loaded FAISS structure
 # in place: holding them would make a long release's write cost its whole vectors in memory (440 MB for a
 # 200 MB text file), and rebuilding from the store after such a write costs about as much time as adding.
@@ -279,7 +286,7 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA + quote_table.SCHEMA + release_text_index.SCHEMA)
+            db.executescript(_SCHEMA + "".join(reader.SCHEMA for reader in RELEASE_READERS) + release_text_index.SCHEMA)
         except sqlite3.Error as exc:
             raise (_store_error(db_path, exc) or _damaged(db_path, exc)) from exc
         return db
@@ -415,23 +422,33 @@ class Store:
 
     def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
         clauses, params = [], []
+        # The day an event happened where the dates were read (a release from before then: its own date).
+        day = "coalesce(d.event_day, r.date)" if filters.dates == "happened" else "r.date"
         if filters.since:
-            clauses.append("r.date >= ?")
+            clauses.append(f"{day} >= ?")
             params.append(filters.since.isoformat())
         if filters.until:
-            clauses.append("r.date <= ?")
+            clauses.append(f"{day} <= ?")
             params.append(filters.until.isoformat())
         if filters.organisation:
             # instr, not LIKE: a "%" or "_" the user typed is a character to find, not a wildcard.
             clauses.append("instr(lower(coalesce(r.organisation, '')), ?) > 0")
             params.append(filters.organisation.lower())
+        if filters.mentions is not None:
+            named = name_table.matching_clause(filters.mentions)
+            if named is None:
+                return np.zeros(0, dtype=np.int64)  # a name of titles only identifies no one
+            clauses.append(f"r.id IN (SELECT e.release_id FROM entities e WHERE {named[0]})")
+            params += named[1]
         if filters.release_ids is not None:
             clauses.append(f"r.id IN ({','.join('?' * len(filters.release_ids))})")
             params += list(filters.release_ids)
         where = " AND ".join(clauses) or "1"
         with self.lock:
             rows = self._db.execute(
-                f"SELECT c.id FROM chunks c JOIN releases r ON r.id = c.release_id WHERE {where}", params
+                "SELECT c.id FROM chunks c JOIN releases r ON r.id = c.release_id "
+                f"LEFT JOIN date_scans d ON d.release_id = r.id WHERE {where}",
+                params,
             ).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
@@ -493,7 +510,8 @@ class Store:
                     ),
                 )
                 self._put_signature(db, r.id, signature(r.text))
-                quote_table.put(db, r.id, r.text)
+                for reader in RELEASE_READERS:
+                    reader.put(db, r.id, r.text[:READ_CHARS], r.date)
                 for chunk, vector in zip(item.chunks, item.vectors, strict=True):
                     cur = db.execute(
                         "INSERT INTO chunks(release_id, ordinal, start, end, text, text_hash, vector) "
@@ -524,7 +542,8 @@ class Store:
             db.execute("DELETE FROM chunks WHERE release_id=?", (release_id,))
             db.execute("DELETE FROM signatures WHERE release_id=?", (release_id,))
             db.execute("DELETE FROM signature_bands WHERE release_id=?", (release_id,))
-            quote_table.delete(db, release_id)
+            for reader in RELEASE_READERS:
+                reader.delete(db, release_id)
             if not gone:
                 return None
             base, generation = self._bump_generation()
@@ -579,17 +598,23 @@ class Store:
 
     # ---------------------------------------------------------------- quotes
 
-    def unquoted_releases(self) -> list[str]:
-        """Releases written before quotes were kept, or read by older quote rules."""
+    def unread_releases(self) -> dict[str, list[str]]:
+        """For each reader (RELEASE_READERS, by name), the releases written before it was kept, or read by older
+        rules of its own."""
         with self.lock:
-            return quote_table.unread(self._db)
+            return {reader.NAME: reader.unread(self._db) for reader in RELEASE_READERS}
 
-    def read_quotes(self, release_ids: Sequence[str]) -> None:
-        """Reads and keeps the quotes of these releases, in one transaction."""
-        rows = self._rows_where_in("SELECT id, text FROM releases WHERE id IN ({marks})", release_ids)
+    def read_again(self, reader_name: str, release_ids: Sequence[str]) -> None:
+        """Reads these releases with one reader and keeps what it finds, in one transaction."""
+        reader = next(r for r in RELEASE_READERS if reader_name == r.NAME)
+        rows = self._rows_where_in("SELECT id, text, date FROM releases WHERE id IN ({marks})", release_ids)
         with self.lock, self._transaction() as db:
-            for release_id, text in rows:
-                quote_table.put(db, release_id, text)
+            for release_id, text, day in rows:
+                reader.put(db, release_id, text[:READ_CHARS], _parse_date(day))
+
+    def event_days(self, release_ids: Iterable[str]) -> dict[str, tuple[date, int | None, int | None]]:
+        with self.lock:
+            return date_table.event_days(self._db, release_ids)
 
     def quotes(
         self, speaker: str | None = None, release_ids: Iterable[str] | None = None, limit: int | None = None
@@ -600,6 +625,16 @@ class Store:
     def speakers(self, limit: int = 50) -> list[tuple[str, int]]:
         with self.lock:
             return quote_table.speakers(self._db, limit)
+
+    # ---------------------------------------------------------------- people and organisations
+
+    def named_in(self, name: str, kind: str | None = None, release_ids: Iterable[str] | None = None) -> list[NamedIn]:
+        with self.lock:
+            return name_table.named_in(self._db, name, kind, release_ids)
+
+    def most_named(self, kind: str | None = None, limit: int = 50) -> list[tuple[str, str, int]]:
+        with self.lock:
+            return name_table.most_named(self._db, kind, limit)
 
     # ---------------------------------------------------------------- words of the releases, for counting
 

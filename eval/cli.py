@@ -278,6 +278,13 @@ def topics(
     finish(run, summarize("topics", done.records, config, timing(done, started), git=git, machine=done.machine), done)
 
 
+# What reading releases costs ingest (eval/ingest_cost.py), timed by `reissues` and `quotes`.
+CostCorpusOpt = Annotated[
+    Path | None, typer.Option("--corpus", help="Releases whose first --ingest-sample are ingested to time reading.")
+]
+IngestSampleOpt = Annotated[int, typer.Option("--ingest-sample", min=1)]
+
+
 @eval_app.command("timelines")
 def timelines(
     gold: Annotated[Path, typer.Option("--gold", help="The topic gold (eval/gold/topics.dev.jsonl): its stories.")],
@@ -322,10 +329,8 @@ def reissues(
     gold: Annotated[Path, typer.Option("--gold", help="Labelled groups and pairs (eval/gold/reissues.dev.jsonl).")],
     index: Annotated[Path, typer.Option("--index", help="An index holding the labelled releases.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for reissues.json.")],
-    corpus: Annotated[
-        Path | None, typer.Option("--corpus", help="Releases whose first --ingest-sample are ingested to time reading.")
-    ] = None,
-    ingest_sample: Annotated[int, typer.Option("--ingest-sample", min=1)] = 300,
+    corpus: CostCorpusOpt = None,
+    ingest_sample: IngestSampleOpt = 300,
 ) -> None:
     """Score the index's re-issued release groups against hand-labelled pairs; time what signing costs ingest."""
     from embeddings.settings import get_settings
@@ -368,10 +373,8 @@ def quotes(
     gold: Annotated[Path, typer.Option("--gold", help="Hand-read quotes (eval/gold/quotes.dev.jsonl).")],
     index: Annotated[Path, typer.Option("--index", help="An index holding the gold releases.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for quotes.json.")],
-    corpus: Annotated[
-        Path | None, typer.Option("--corpus", help="Releases whose first --ingest-sample are ingested to time reading.")
-    ] = None,
-    ingest_sample: Annotated[int, typer.Option("--ingest-sample", min=1)] = 300,
+    corpus: CostCorpusOpt = None,
+    ingest_sample: IngestSampleOpt = 300,
 ) -> None:
     """Score the quotes kept at ingest and the answers read from them: speaker right, span exact."""
     from embeddings.settings import get_settings
@@ -504,6 +507,51 @@ def dates(
     if "speed" in result:
         s = result["speed"]
         typer.echo(f"event_day: {s['event_day_ms_per_release']} ms a release over {s['releases']} releases")
+    typer.echo(f"wrote {written}")
+
+
+@eval_app.command("names")
+def names(
+    gold: Annotated[Path, typer.Option("--gold", help="People and organisations (eval/gold/names.dev.jsonl).")],
+    corpus: Annotated[list[Path], typer.Option("--corpus", help="JSONL corpora holding the gold releases.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for names.json.")],
+    speed_corpus: Annotated[
+        Path | None, typer.Option("--speed-corpus", help="Releases whose first --speed-sample are timed.")
+    ] = None,
+    speed_sample: Annotated[int, typer.Option("--speed-sample", min=1)] = 1000,
+) -> None:
+    """Score the people and organisations found (rules, model, both) against the gold; time them."""
+    from eval.provenance import git_state, machine
+    from eval.run_names import extractors, read_names_gold, read_texts, score, throughput
+
+    require(("gold", gold), *(("corpus", c) for c in corpus), ("speed-corpus", speed_corpus))
+    labelled = read_names_gold(gold)
+    texts = read_texts(corpus, {g.release_id for g in labelled})
+    if missing := sorted({g.release_id for g in labelled} - texts.keys()):
+        raise fail(f"--corpus: no text for gold release(s) {', '.join(missing[:5])}")
+    result: dict[str, Any] = {
+        "kind": "names",
+        "config": {"gold": str(gold), "corpus": [str(c) for c in corpus], "speed_corpus": str(speed_corpus)},
+        "git": git_state(),
+        "machine": machine(1, False),
+        "extractors": {},
+    }
+    for name, extract in extractors().items():
+        extract("Warm-up: Alexander Mikheev of the Federal Bureau of Investigation (FBI).")  # loads the model
+        scored = score(extract, labelled, texts)
+        if speed_corpus is not None:
+            scored["throughput"] = throughput(extract, speed_corpus, speed_sample)
+        result["extractors"][name] = scored
+        for split, totals in scored["totals"].items():
+            cells = "; ".join(
+                f"{kind} P {t['precision']:.3f} R {t['recall']:.3f}" for kind, t in totals.items() if t["finds"]
+            )
+            typer.echo(f"{name:12} {split:8} {cells}")
+        speed = scored.get("throughput", {})
+        typer.echo(
+            f"{name:12} {scored['ms_per_release']} ms a gold release; {speed.get('releases_per_s', '-')} releases/s"
+        )
+    written = write_json(out, "names.json", result)
     typer.echo(f"wrote {written}")
 
 

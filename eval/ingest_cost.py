@@ -1,4 +1,4 @@
-"""What reading each release for re-issues and quotes (the work ingest does besides chunking and embedding)
+"""What reading each release for re-issues, quotes, dates and names (ingest's work besides chunking and embedding)
 costs ingestion: one ingest of a corpus sample into a new index, then each reader timed alone over the same
 texts, so that the chunks/s with them and without them come from one run."""
 
@@ -16,10 +16,17 @@ from embeddings.index import Index
 from embeddings.ingest import Ingestor
 from embeddings.load import iter_releases
 from embeddings.reissues import signature
+from embeddings.text.entities import find_entities
+from embeddings.text.event_dates import event_day, stated_dates
 from embeddings.text.quotes import find_quotes
 from embeddings.types import Release
 
-READERS: dict[str, Callable[[str], object]] = {"signatures": signature, "quotes": find_quotes}
+READERS: dict[str, Callable[[Release], object]] = {
+    "signatures": lambda r: signature(r.text),
+    "quotes": lambda r: find_quotes(r.text),
+    "dates": lambda r: (stated_dates(r.text, r.date), event_day(r.text, r.date)),
+    "names": lambda r: find_entities(r.text),
+}
 
 
 def ingest_cost(corpus: Path, encoder: Encoder, n: int) -> dict[str, Any]:
@@ -32,7 +39,7 @@ def ingest_cost(corpus: Path, encoder: Encoder, n: int) -> dict[str, Any]:
     for name, read in READERS.items():
         t0 = time.perf_counter()
         for r in releases:
-            read(r.text)
+            read(r)
         readers[name] = time.perf_counter() - t0
     reading = sum(readers.values())
     return {

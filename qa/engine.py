@@ -21,6 +21,7 @@ from qa.count_answers import CountAnswerStream, answer_count
 from qa.count_questions import CountQuestion, Period, count_question, topic_terms
 from qa.generate import get_generator
 from qa.grounding import names_topic, topic_names
+from qa.mentions import mentions_answer
 from qa.prompt import SummaryLength
 from qa.quote_answers import QUOTES_LISTED, QuoteAnswerStream, answer_quote_question, list_quotes
 from qa.quote_questions import quote_question, speaker_and_topic
@@ -197,13 +198,7 @@ class Engine:
         return replace(answer, timings={"total": time.perf_counter() - t0})
 
     def quotes(
-        self,
-        speaker: str = "",
-        query: str = "",
-        since: date | None = None,
-        until: date | None = None,
-        organisation: str | None = None,
-        limit: int = QUOTES_LISTED,
+        self, speaker: str = "", query: str = "", filters: Filters | None = None, limit: int = QUOTES_LISTED
     ) -> Answer:
         """Quotes kept at ingest as a cited list: a speaker's (all of them, newest first, or those about
         `query`), or anyone's about `query`, or the newest; no model."""
@@ -215,20 +210,24 @@ class Engine:
         def search(text: str, n: int, confined: Filters | None) -> Sequence[Passage]:
             return self.retriever.search(text, n, confined).passages
 
-        filters = Filters(since=since, until=until, organisation=organisation)
         answer = list_quotes(self.index, search, speaker.strip(), query.strip(), filters, limit)
         return replace(answer, timings={"total": time.perf_counter() - t0})
 
-    def quotes_for(
-        self, text: str, since: date | None = None, until: date | None = None, organisation: str | None = None
-    ) -> Answer:
+    def quotes_for(self, text: str, filters: Filters | None = None) -> Answer:
         """Quotes for what a user typed in a quotes search: "Holder about voting", "Holder", or a topic (a
         text naming no quoted speaker is searched as a topic)."""
         text = self.check_question(text)
         speaker, about = speaker_and_topic(text)
         if not about and not self.index.quotes(speaker=speaker.split()[-1] if speaker.split() else "", limit=1):
             speaker, about = "", speaker
-        return self.quotes(speaker, about, since, until, organisation)
+        return self.quotes(speaker, about, filters)
+
+    def mentions(self, name: str, kind: str | None = None, filters: Filters | None = None) -> Answer:
+        """Every release naming the person or organisation, counted by month (qa/mentions.py); no model."""
+        name = self.check_question(name)
+        t0 = time.perf_counter()
+        answer = mentions_answer(self.index, name, kind, filters)
+        return replace(answer, timings={"total": time.perf_counter() - t0})
 
     @property
     def reader_steps(self) -> ReaderSteps:
@@ -285,31 +284,22 @@ class Engine:
                 about[p.release_id] = release
         return about
 
-    def timeline(
-        self,
-        query: str,
-        since: date | None = None,
-        until: date | None = None,
-        organisation: str | None = None,
-        max_events: int | None = None,
-    ) -> Answer:
+    def timeline(self, query: str, filters: Filters | None = None, max_events: int | None = None) -> Answer:
         """The events of a case or story, a release each, oldest first (qa/timeline.py); no model."""
         query = self.check_question(query)
         max_events = max_events or TIMELINE_EVENTS
         t0 = time.perf_counter()
-        filters = Filters(since=since, until=until, organisation=organisation)
         passages = self.retriever.search(query, k=max_events * 3, filters=filters).passages
         about = self._releases_about(query, passages)
         releases = [r for r in list(about.values())[:max_events] if r is not None]
-        answer = timeline_answer(query, events(releases, [p for p in passages if p.release_id in about]))
+        happened = {rid: day for rid, (day, *_) in self.index.event_days(r.id for r in releases).items()}
+        answer = timeline_answer(query, events(releases, [p for p in passages if p.release_id in about], happened))
         return replace(answer, timings={"total": time.perf_counter() - t0})
 
     def summarize_topic(
         self,
         topic: str,
-        since: date | None = None,
-        until: date | None = None,
-        organisation: str | None = None,
+        filters: Filters | None = None,
         length: SummaryLength | None = None,
         model: str | None = None,
         max_releases: int | None = None,
@@ -320,7 +310,6 @@ class Engine:
         if length == "facts":
             raise QuestionError("A fact sheet is made for one release: give a release, or pick another length.")
         max_releases = max_releases or self.settings.max_releases
-        filters = Filters(since=since, until=until, organisation=organisation)
         passages = self.retriever.search(topic, k=max_releases * 3, filters=filters).passages
         about = self._releases_about(topic, passages)
         passages = [p for p in passages if p.release_id in about]

@@ -11,7 +11,7 @@ sheet's "what", qa.fact_sheet.lead_fact). No model: it takes the time of a searc
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -37,7 +37,7 @@ _PLACE_DASH = re.compile(r"^[A-Z][A-Z .,'-]{2,}?\s*[-–—]+\s*(?=[A-Z])")  # "
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    date: date | None
+    date: date | None  # the day it happened, where the release's dates were read; else the release's date
     release: Release
     sentence: str  # the event in the release's words, its dateline and who announced it left out
     start: int  # the sentence telling the event, as offsets into the release text
@@ -51,9 +51,12 @@ def _told(sentence: str) -> str:
     return cut + ("" if cut.endswith((".", "!", "?")) else ".") if cut else text
 
 
-def events(releases: Sequence[Release], passages: Sequence[Passage]) -> list[Event]:
+def events(
+    releases: Sequence[Release], passages: Sequence[Passage], happened: Mapping[str, date] | None = None
+) -> list[Event]:
     """One event per release, oldest first (undated last): its lead sentence, or where it has none its best
-    retrieved passage's first sentence."""
+    retrieved passage's first sentence. `happened`: the day each release's main event took place
+    (embeddings/date_table.py), which dates and orders it where given."""
     best = {}
     for p in passages:
         best.setdefault(p.release_id, p)
@@ -67,7 +70,8 @@ def events(releases: Sequence[Release], passages: Sequence[Passage]) -> list[Eve
             first = split_sentences(p.text)[:1]
             start, end = (p.start + first[0].start, p.start + first[0].end) if first else (p.start, p.end)
             sentence = r.text[start:end]
-        found.append(Event(r.date, r, _told(sentence), start, end, _whole(r, best[r.id])))
+        day = (happened or {}).get(r.id, r.date)
+        found.append(Event(day, r, _told(sentence), start, end, _whole(r, best[r.id])))
     return sorted(found, key=lambda e: (e.date or date.max, e.release.id))
 
 
@@ -84,6 +88,8 @@ def timeline_answer(query: str, found: Sequence[Event]) -> Answer:
     lines, citations = [], []
     for n, e in enumerate(found, 1):
         when = e.date.isoformat() if e.date else "undated"
+        if e.date and e.release.date and e.date != e.release.date:
+            when += f" (published {e.release.date.isoformat()})"
         lines.append(f"- {when}: {e.sentence} [{n}]")
         citations.append(Citation(n, e.passage, e.start, e.end))
     return Answer("\n".join(lines), True, tuple(citations), tuple(e.passage for e in found), query)

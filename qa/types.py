@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from embeddings.index_types import StoredQuote
+from embeddings.index_types import NamedIn, StoredQuote
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +82,9 @@ class Fact:
 # "model": the model's own words (checked when the question has a type); "chosen": the model chose it among
 # the candidates after its own answer failed the check; "best supported": the best-supported candidate,
 # when the choice gave no usable number; "refused": the releases do not say; "quote": read from the quotes kept
-# at ingest (qa.quote_answers), no model; "count": counted over every release (qa.count_answers), no model.
-READ_METHODS = ("model", "chosen", "best supported", "refused", "quote", "count")
+# at ingest (qa.quote_answers), no model; "names": the releases naming someone (qa.mentions), no model; "count":
+# counted over every release (qa.count_answers), no model.
+READ_METHODS = ("model", "chosen", "best supported", "refused", "quote", "names", "count")
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class Answer:
     key: str = ""
     facts: tuple[Fact, ...] = ()  # a fact sheet's lines, each cited by the citation of the same sentence
     quotes: tuple[StoredQuote, ...] = ()  # quotes listed (qa.quote_answers), the nth cited by citation n
+    named_in: tuple[NamedIn, ...] = ()  # every release naming someone (qa.mentions), newest first
     # A count's series (qa.count_answers): ("YYYY-MM" or "YYYY", releases), oldest first, empty periods as 0;
     # and its releases in all, the undated ones (in no period) included.
     counts: tuple[tuple[str, int], ...] = ()
@@ -139,9 +141,31 @@ class Answer:
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
             **({"facts": [f.to_json() for f in self.facts]} if self.facts else {}),
             **({"quotes": [quote_dict(n, q) for n, q in enumerate(self.quotes, 1)]} if self.quotes else {}),
+            **(mentions_dict(self.named_in) if self.named_in else {}),
             **({"total": self.total} if self.total is not None else {}),
             **({"counts": [{"period": k, "releases": n} for k, n in self.counts]} if self.counts else {}),
         }
+
+
+def mentions_dict(found: tuple[NamedIn, ...]) -> dict[str, Any]:
+    months: dict[str, int] = {}
+    for n in found:
+        month = n.date.strftime("%Y-%m") if n.date else "undated"
+        months[month] = months.get(month, 0) + 1
+    return {"releases": [named_dict(n) for n in found], "by_month": dict(sorted(months.items()))}
+
+
+def named_dict(n: NamedIn) -> dict[str, Any]:
+    return {
+        "release_id": n.release_id,
+        "title": n.title,
+        "date": n.date.isoformat() if n.date else None,
+        "name": n.name,
+        "type": n.type,
+        "mentions": n.mentions,
+        "start": n.start,
+        "end": n.end,
+    }
 
 
 def quote_dict(n: int, q: StoredQuote) -> dict[str, Any]:

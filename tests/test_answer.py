@@ -161,8 +161,11 @@ def test_a_timeline_lists_the_releases_that_name_the_story_oldest_first_each_cit
     lines = result.text.splitlines()
     assert len(lines) == len(ids) and all(line.endswith(f"[{n}]") for n, line in enumerate(lines, 1))
     for c, line in zip(result.citations, lines, strict=True):
-        assert line.startswith(f"- {c.passage.date.isoformat()}: ")
+        assert c.passage.date.isoformat() in line.split(": ", 1)[0]
         said = c.passage.text[c.quote_start : c.quote_end]
         assert line.split(": ", 1)[1][:30] in " ".join(said.split()), (line, said)
+    # The fares were approved on Monday, November 13, and announced the next day: dated by the day it happened.
+    fares = lines[ids.index("rta_fares_2024")]
+    assert fares.startswith("- 2023-11-13 (published 2023-11-14): The board of the Riverton Transit Authority")
     with pytest.raises(QuestionError):
         engine.timeline("  ")

@@ -53,6 +53,19 @@ def test_a_dateline_without_a_year_or_a_code_has_no_day() -> None:
     assert dateline is not None and dateline.place == "KABUL, Afghanistan" and dateline.day is None
 
 
+def test_a_place_its_date_and_a_dash_under_a_title_is_a_dateline_not_an_event() -> None:
+    text = (
+        "Transit Board Sets 2024 Fares\n\nRIVERTON, Nov. 14, 2023 — The board approved new fares on Monday, "
+        "November 13, by five votes to two."
+    )
+    dateline = find_dateline(text)
+    assert dateline is not None and (dateline.place, dateline.day) == ("RIVERTON", date(2023, 11, 14))
+    assert [s.text for s in stated_dates(text, date(2023, 11, 14))] == ["November 13"]
+    assert event_day(text, date(2023, 11, 14)) == date(2023, 11, 13)
+    later = "RIVERTON, Sept. 30, 2025 — The hospital will run clinics this winter, starting on Monday, October 6, 2025."
+    assert event_day(later, date(2025, 9, 30)) == date(2025, 9, 30), "a start ahead is not the event"
+
+
 def test_a_capitalised_place_and_a_dash_is_a_dateline_only_at_the_start_of_a_line() -> None:
     assert find_dateline("WASHINGTON – A Virginia man was sentenced today.") == Dateline("WASHINGTON", None, 0, 12)
     assert find_dateline("Kabul, Afghanistan (Dec. 9) - A strike.").place == "Kabul, Afghanistan"  # type: ignore[union-attr]

@@ -127,9 +127,9 @@ def test_quotes_are_kept_at_ingest_removed_with_their_release_and_read_into_an_o
         db.execute("DELETE FROM quotes")
         db.execute("DELETE FROM quote_scans")
     index = Index.open(writable_index_dir, encoder.name, encoder.dim)
-    assert index.quotes() == [] and len(index.unquoted_releases()) == 14
+    assert index.quotes() == [] and len(index.unread_releases()["quotes"]) == 14
     Ingestor(index, encoder).ingest([])
-    assert index.unquoted_releases() == [] and len(index.quotes(speaker="Menon")) == 2
+    assert index.unread_releases()["quotes"] == [] and len(index.quotes(speaker="Menon")) == 2
     index.close()
 
 

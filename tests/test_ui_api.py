@@ -35,10 +35,13 @@ def client(ui_app: RunningApp) -> Client:  # noqa: F811
 def test_endpoints_are_named_and_documented(client: Client) -> None:
     api = client.view_api(print_info=False, return_format="dict")
     named = set(api["named_endpoints"])
-    assert {"/ask", "/summarize", "/timeline", "/quotes", "/count", "/add_releases", "/releases", "/stats"} <= named
+    assert {"/ask", "/summarize", "/timeline", "/quotes", "/mentions", "/names", "/count"} <= named
+    assert {"/add_releases", "/releases", "/stats"} <= named
     assert not api["unnamed_endpoints"]
     ask = {p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]}
-    assert {"question", "k", "since", "until", "organisation", "model", "history", "max_new_tokens"} == ask
+    assert {
+        "question", "k", "since", "until", "organisation", "model", "history", "max_new_tokens", "dates", "mentions"
+    } == ask  # fmt: skip
     assert [p["parameter_name"] for p in api["named_endpoints"]["/add_releases"]["parameters"]] == ["files"]
 
 
@@ -124,6 +127,27 @@ def test_timeline_of_a_story(client: Client) -> None:
     assert result["answer"].startswith("- 20") and result["answer"].count("\n") == len(ids) - 1
     stats = client.predict(api_name="/stats")
     assert stats["reissues"] == [] and stats["releases"] >= 14
+
+
+def test_dates_bound_the_day_published_or_the_day_it_happened(client: Client) -> None:
+    query = "Riverton Transit Authority buses and fares"
+    happened = client.predict(query=query, since="2024-01-01", dates="happened", api_name="/timeline")
+    assert happened["found"] and all(c["date"] >= "2024-01-01" for c in happened["citations"])
+    with pytest.raises(Exception, match="dates must be one of published, happened"):
+        client.predict(query=query, dates="sometime", api_name="/timeline")
+
+
+def test_mentions_list_every_release_naming_someone(client: Client) -> None:
+    result = client.predict(name="Elena Voss", api_name="/mentions")
+    assert result["found"] and result["key"] == "2" and len(result["releases"]) == 2
+    assert result["by_month"] == {"2022-09": 1, "2024-03": 1}
+    assert [c["quote"] for c in result["citations"]] == ["Elena Voss", "Elena Voss"] or all(
+        "Voss" in c["quote"] for c in result["citations"]
+    )
+    names = client.predict(type="person", limit=5, api_name="/names")
+    assert names and all(n["type"] == "person" for n in names)
+    with pytest.raises(Exception, match="type must be person, organisation or empty"):
+        client.predict(name="Voss", type="ship", api_name="/mentions")
 
 
 def test_quotes_of_a_speaker_about_a_topic(client: Client) -> None:

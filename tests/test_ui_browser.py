@@ -317,7 +317,8 @@ def test_a_timeline_lists_a_story_in_date_order_each_event_cited(page, artifacts
     switch_mode(page, "Timeline")
     send(page, "Riverton Transit Authority buses and fares")
     wait_for_turn(page, 1)
-    lines = [line for line in last_bot(page).splitlines() if re.match(r"\d{4}-\d{2}-\d{2}: ", line.strip("- "))]
+    dated = r"\d{4}-\d{2}-\d{2}(?: \(published \d{4}-\d{2}-\d{2}\))?: "
+    lines = [line for line in last_bot(page).splitlines() if re.match(dated, line.strip("- "))]
     assert len(lines) >= 2, last_bot(page)
     dates = [line.strip("- ")[:10] for line in lines]
     assert dates == sorted(dates)
@@ -372,6 +373,19 @@ def test_a_counting_question_gets_a_bar_chart_a_bar_per_year(page, artifacts: Pa
     assert cards.count() == 3 and chart.bounding_box()["y"] < cards.first.bounding_box()["y"], "the chart is on top"
     assert cards.first.locator("mark").first.inner_text().lower() == "riverton"
     shot(page, artifacts, "9-count")
+
+
+def test_mentions_mode_counts_every_release_naming_someone(page, artifacts: Path) -> None:  # noqa: F811
+    switch_mode(page, "Mentions")
+    send(page, "Riverton Transit Authority")
+    wait_for_turn(page, 1)
+    text = last_bot(page)
+    assert re.search(r"^3 releases name Riverton Transit Authority", text), text
+    assert "By month: 2023-11 1, 2024-05 1, 2025-09 1." in text
+    cards = page.locator("#pq-sources-panel .pq-card")
+    assert cards.count() == 3
+    assert "Releases naming" in page.inner_text("#pq-sources-panel")
+    shot(page, artifacts, "9-mentions")
 
 
 def test_hostile_release_renders_as_text(page, artifacts: Path, tmp_path: Path, watch: Watch) -> None:  # noqa: F811

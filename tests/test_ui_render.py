@@ -201,6 +201,14 @@ def test_release_changed_since_the_answer_is_shown_unmarked() -> None:
     assert render.release_html(Release("r1", "T", "new <words>"), c) == "new &lt;words&gt;"
 
 
+def test_a_mode_s_sources_heading_shows_what_was_typed_without_the_chat_s_label() -> None:
+    cited = Answer("- Voss [1]", True, (Citation(1, passage("Voss said"), 0, 4),))
+    panel = render.sources_html([Turn("quotes", "Quotes: Elena Voss", cited)], lambda rid: None)
+    assert "Quotes for: <q>Elena Voss</q>" in panel
+    named = render.sources_html([Turn("mentions", "Releases naming: FBI", cited)], lambda rid: None)
+    assert "Releases naming: <q>FBI</q>" in named
+
+
 def test_sources_panel_shows_the_last_turn_first_and_folds_earlier_ones() -> None:
     first = Turn("ask", "first?", Answer("a [1]", True, (Citation(1, passage("one"), 0, 3),)))
     second_citation = Citation(1, passage("two", release_id="r2"), 0, 3)
@@ -561,7 +569,8 @@ def test_named_endpoints_and_one_generation_at_a_time(engine) -> None:
 
     demo = build_app(engine)
     public = {fn.api_name: fn for fn in demo.fns.values() if fn.api_visibility == "public"}
-    assert set(public) == {"ask", "summarize", "timeline", "quotes", "count", "releases", "stats", "add_releases"}
+    expected = {"ask", "summarize", "timeline", "quotes", "mentions", "names", "count", "releases", "stats"}
+    assert set(public) == expected | {"add_releases"}
     generating = [fn for fn in demo.fns.values() if fn.concurrency_id == GENERATE]
     assert {fn.api_name for fn in generating} >= {"ask", "summarize"} and len(generating) >= 4
     assert all(fn.concurrency_limit == 1 for fn in generating)

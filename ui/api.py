@@ -60,10 +60,13 @@ class Api:
         model: str = "",
         history: list[list[str]] | None = None,
         max_new_tokens: int = 0,
+        dates: str = "published",
+        mentions: str = "",
     ) -> dict[str, Any]:
         """Answer a question from the indexed releases, citing passages.
 
-        k: passages shown to the model (0: the server's default). since/until: YYYY-MM-DD or "".
+        k: passages shown to the model (0: the server's default). since/until: YYYY-MM-DD or "", bounding
+        the release date, or with dates="happened" the day the release's main event happened.
         organisation: part of the organisation's name, or "". model: a model name, or "" for the default.
         history: earlier [question, answer] pairs, for follow-up questions. max_new_tokens: 0 for the
         server's default, at most 1024.
@@ -72,7 +75,15 @@ class Api:
         """
         tokens = max(1, min(int(max_new_tokens), MAX_API_TOKENS)) if max_new_tokens else None
         options = _options(
-            self.engine, k=k, model=model, since=since, until=until, organisation=organisation, max_new_tokens=tokens
+            self.engine,
+            k=k,
+            model=model,
+            since=since,
+            until=until,
+            organisation=organisation,
+            max_new_tokens=tokens,
+            dates=dates,
+            mentions=mentions,
         )
         return _finish(self.engine, Request("ask", question, question), options, history).to_json()
 
@@ -86,6 +97,8 @@ class Api:
         length: str = "short",
         model: str = "",
         max_releases: int = 0,
+        dates: str = "published",
+        mentions: str = "",
     ) -> dict[str, Any]:
         """Summarise one release (its id, or words of its title) or every release on a topic.
 
@@ -105,21 +118,32 @@ class Api:
             organisation=organisation,
             length=length,
             max_releases=max_releases,
+            dates=dates,
+            mentions=mentions,
         )
         request = Request("release", release.strip(), release) if release.strip() else Request("topic", topic, topic)
         return _finish(self.engine, request, options, None).to_json()
 
     def timeline(
-        self, query: str, since: str = "", until: str = "", organisation: str = "", max_events: int = 0
+        self,
+        query: str,
+        since: str = "",
+        until: str = "",
+        organisation: str = "",
+        max_events: int = 0,
+        dates: str = "published",
+        mentions: str = "",
     ) -> dict[str, Any]:
         """The events of a case or story, one release each, oldest first, each cited to its opening sentence
         (no model). max_events: 0 for the default (6), at most 50. Returns the same shape as /ask: the
         events as "- YYYY-MM-DD: sentence [n]" lines in "answer", one citation per event."""
-        options = _options(self.engine, since=since, until=until, organisation=organisation)
+        options = _options(
+            self.engine, since=since, until=until, organisation=organisation, dates=dates, mentions=mentions
+        )
         f = options.filters
         try:
             events = max(0, min(int(max_events), 50)) or None
-            result = self.engine.timeline(query, f.since, f.until, f.organisation, events)
+            result = self.engine.timeline(query, f, events)
         except QuestionError as exc:
             raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         return result.to_json()
@@ -132,15 +156,33 @@ class Api:
         until: str = "",
         organisation: str = "",
         limit: int = 10,
+        dates: str = "published",
+        mentions: str = "",
     ) -> dict[str, Any]:
         """Quotes read from the releases at ingest, each cited to its exact span (no model): a speaker's (a
         name, a surname or a body), about `query`, or both; the newest when neither is given. limit: at
         most 500. Returns the same shape as /ask, plus "quotes": [{n, speaker, role, quote, release_id,
         title, date, start, end}], the nth cited by citation n."""
-        options = _options(self.engine, since=since, until=until, organisation=organisation)
+        options = _options(
+            self.engine, since=since, until=until, organisation=organisation, dates=dates, mentions=mentions
+        )
         f = options.filters
         try:
-            result = self.engine.quotes(speaker, query, f.since, f.until, f.organisation, max(1, min(int(limit), 500)))
+            result = self.engine.quotes(speaker, query, f, max(1, min(int(limit), 500)))
+        except QuestionError as exc:
+            raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
+        return result.to_json()
+
+    def mentions(self, name: str, type: str = "", since: str = "", until: str = "") -> dict[str, Any]:
+        """Every release naming a person or organisation (read at ingest: exhaustive, no model). type:
+        "person", "organisation" or "" for either. Returns the same shape as /ask, plus "releases": [{release_id,
+        title, date, name, type, mentions, start, end}] newest first and "by_month": {"YYYY-MM": count}; the
+        newest ten are cited, at their first mention of the name."""
+        if type not in ("", "person", "organisation"):
+            raise gr.Error("type must be person, organisation or empty.", print_exception=False)
+        options = _options(self.engine, since=since, until=until)
+        try:
+            result = self.engine.mentions(name, type or None, options.filters)
         except QuestionError as exc:
             raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         return result.to_json()
@@ -161,6 +203,12 @@ class Api:
         except QuestionError as exc:
             raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         return result.to_json()
+
+    def names(self, type: str = "", limit: int = 50) -> list[dict[str, Any]]:
+        """The people and organisations named in the most releases: [{name, type, releases}]. type: "person",
+        "organisation" or "" for both; limit: at most 1000."""
+        rows = self.engine.index.most_named(type or None, max(1, min(int(limit), 1000)))
+        return [{"name": n, "type": t, "releases": c} for n, t, c in rows]
 
     def releases(self, query: str = "", limit: int = 50) -> list[dict[str, Any]]:
         """Indexed releases whose title contains every word of `query` (all when empty), newest first."""

@@ -17,6 +17,7 @@ from datetime import date
 from typing import TYPE_CHECKING, get_args
 
 from embeddings.index import DateRangeError, Filters
+from embeddings.index_types import DATE_BASES
 from embeddings.settings import SummaryLength
 from qa.types import Answer
 from ui.errors import EmptyIndexError, InputError, friendly_error
@@ -73,10 +74,20 @@ def make_options(
     length: str | None = None,
     max_new_tokens: int | None = None,
     max_releases: float | None = None,
+    dates: str | None = None,
+    mentions: str | None = None,
 ) -> Options:
     """Checked options; an unset (None or 0) k, max_new_tokens or max_releases takes the Settings value."""
+    if (dates or "published") not in DATE_BASES:
+        raise InputError(f"The dates must be one of {', '.join(DATE_BASES)}.")
     try:
-        filters = Filters(parse_date(since, "From"), parse_date(until, "To"), (organisation or "").strip() or None)
+        filters = Filters(
+            parse_date(since, "From"),
+            parse_date(until, "To"),
+            (organisation or "").strip() or None,
+            mentions=(mentions or "").strip() or None,
+            dates=dates or "published",  # type: ignore[arg-type]
+        )
     except DateRangeError:
         raise InputError("The date range is empty: 'From' is after 'To'.") from None
     length = length or settings.summary_length
@@ -171,9 +182,7 @@ def _summarize_topic(engine: Engine, request: Request, options: Options, stop: t
     f = options.filters
     stream = engine.summarize_topic(
         request.text,
-        f.since,
-        f.until,
-        f.organisation,
+        f,
         options.length,
         options.model,
         max_releases=options.max_releases,
@@ -198,6 +207,8 @@ def compute_turn(
         return _timeline(engine, request, options, emit)
     if request.kind == "quotes":
         return _quotes(engine, request, options, emit)
+    if request.kind == "mentions":
+        return _mentions(engine, request, options, emit)
     return _summarize_topic(engine, request, options, stop, emit)
 
 
@@ -205,7 +216,7 @@ def _timeline(engine: Engine, request: Request, options: Options, emit: Emit) ->
     """No model: the events come at once."""
     emit("status", "Finding the releases of this story…")
     f = options.filters
-    result = engine.timeline(request.text, f.since, f.until, f.organisation)
+    result = engine.timeline(request.text, f)
     emit("piece", result.text)
     return Turn("timeline", request.prompt, result)
 
@@ -214,9 +225,17 @@ def _quotes(engine: Engine, request: Request, options: Options, emit: Emit) -> T
     """No model: the quotes were read at ingest."""
     emit("status", "Finding the quotes…")
     f = options.filters
-    result = engine.quotes_for(request.text, f.since, f.until, f.organisation)
+    result = engine.quotes_for(request.text, f)
     emit("piece", result.text)
     return Turn("quotes", request.prompt, result)
+
+
+def _mentions(engine: Engine, request: Request, options: Options, emit: Emit) -> Turn:
+    """No model: the names were read at ingest."""
+    emit("status", "Finding every release that names them…")
+    result = engine.mentions(request.text, None, options.filters)
+    emit("piece", result.text)
+    return Turn("mentions", request.prompt, result)
 
 
 def error_turn(request: Request, exc: BaseException) -> Turn:

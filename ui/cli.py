@@ -56,6 +56,18 @@ ModelOpt = Annotated[
 ]
 RuntimeOpt = Annotated[str | None, typer.Option("--runtime", help="auto, llama.cpp or transformers.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+MentionsOpt = Annotated[
+    str | None,
+    typer.Option("--mentions", help="Only releases naming this person or organisation ('Eric Holder', 'FBI')."),
+]
+DatesOpt = Annotated[
+    str,
+    typer.Option(
+        "--dates",
+        help="What --since/--until bound: 'published' (the release date) or 'happened' (the day its main event "
+        "happened, 'yesterday' counted from the release date).",
+    ),
+]
 SAMPLE_RELEASES = Path(__file__).resolve().parents[1] / "embeddings" / "sample_releases"
 
 
@@ -114,13 +126,15 @@ def ask(
     since: Annotated[str | None, typer.Option(help="Only releases on or after this date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Only releases on or before this date (YYYY-MM-DD).")] = None,
     organisation: Annotated[str | None, typer.Option(help="Only releases whose organisation contains this.")] = None,
+    dates: DatesOpt = "published",
+    mentions: MentionsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the indexed releases, citing the passages used."""
     from qa.engine import QuestionError
 
     settings = _settings(index=index, model=model, runtime=runtime, top_k=top_k, max_new_tokens=max_new_tokens)
-    filters = _filters(since, until, organisation)
+    filters = _filters(since, until, organisation, dates, mentions)
     try:
         engine = _engine(settings)
         _announce(engine)
@@ -187,14 +201,28 @@ def _date(value: str | None) -> date | None:
         raise fail(f"'{value}' is not a date: use YYYY-MM-DD") from None
 
 
-def _filters(since: str | None, until: str | None, organisation: str | None = None) -> Filters:
+def _filters(
+    since: str | None,
+    until: str | None,
+    organisation: str | None = None,
+    dates: str = "published",
+    mentions: str | None = None,
+) -> Filters:
     """The options' filters, checked before anything is opened or loaded (the web app applies the same rule)."""
     from embeddings.index import DateRangeError, Filters
 
     try:
-        return Filters(_date(since), _date(until), organisation)
+        return Filters(
+            _date(since),
+            _date(until),
+            organisation,
+            mentions=(mentions or "").strip() or None,
+            dates=dates,  # type: ignore[arg-type]
+        )
     except DateRangeError:
         raise fail(f"the date range is empty: --since {since} is after --until {until}") from None
+    except ValueError as exc:
+        raise fail(f"--dates: {exc}") from None
 
 
 @app.command()
@@ -217,6 +245,8 @@ def summarize(
     index: IndexOpt = None,
     model: ModelOpt = None,
     runtime: RuntimeOpt = None,
+    dates: DatesOpt = "published",
+    mentions: MentionsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Summarise one release, or every release on a topic."""
@@ -224,7 +254,7 @@ def summarize(
 
     if (release is None) == (query is None):
         raise fail("give exactly one of --release ID and --query TEXT")
-    filters = _filters(since, until)
+    filters = _filters(since, until, None, dates, mentions)
     settings = _settings(index=index, model=model, runtime=runtime, summary_length=length, max_releases=max_releases)
     engine = _engine(settings)
     if settings.summary_length != "facts":  # a fact sheet uses no model
@@ -233,7 +263,7 @@ def summarize(
         if release is not None:
             stream = engine.summarize_release(release, on_status=lambda m: typer.echo(m, err=True))
         else:
-            stream = engine.summarize_topic(query or "", filters.since, filters.until)
+            stream = engine.summarize_topic(query or "", filters)
     except (QuestionError, ReleaseNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from None
     raw = _stream(stream, as_json)
@@ -248,15 +278,17 @@ def timeline(
     until: Annotated[str | None, typer.Option(help="Up to this date (YYYY-MM-DD).")] = None,
     max_events: Annotated[int | None, typer.Option("--max-events", min=1, max=50, help="Events listed.")] = None,
     index: IndexOpt = None,
+    dates: DatesOpt = "published",
+    mentions: MentionsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The events of a case or story, one release each, oldest first, each cited to its sentence (no model)."""
     from qa.engine import QuestionError
 
-    filters = _filters(since, until)
+    filters = _filters(since, until, None, dates, mentions)
     engine = _engine(_settings(index=index))
     try:
-        result = engine.timeline(query, filters.since, filters.until, max_events=max_events)
+        result = engine.timeline(query, filters, max_events=max_events)
     except QuestionError as exc:
         raise fail(str(exc)) from None
     if not as_json:
@@ -275,12 +307,14 @@ def quotes(
         bool, typer.Option("--speakers", help="List the most quoted speakers and their counts instead.")
     ] = False,
     index: IndexOpt = None,
+    dates: DatesOpt = "published",
+    mentions: MentionsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Quotes and who said them, read from the releases at ingest, each cited to its exact span (no model)."""
     from qa.engine import QuestionError
 
-    filters = _filters(since, until)
+    filters = _filters(since, until, None, dates, mentions)
     engine = _engine(_settings(index=index))
     if speakers:
         counts = engine.index.speakers(limit)
@@ -291,7 +325,7 @@ def quotes(
                 typer.echo(f"{n:6d}  {name}")
         return
     try:
-        result = engine.quotes(speaker or "", query or "", filters.since, filters.until, limit=limit)
+        result = engine.quotes(speaker or "", query or "", filters, limit=limit)
     except QuestionError as exc:
         raise fail(str(exc)) from None
     if not as_json:
@@ -347,6 +381,62 @@ def count_table(counts: Sequence[tuple[str, int]]) -> list[str]:
         bar = "#" * round(COUNT_BAR_CHARS * n / top)
         lines.append(f"{key:<8} {n:>{max(width, 8)},}  {bar}".rstrip())
     return lines
+
+
+@app.command()
+def mentions(
+    name: Annotated[str, typer.Argument(help="A person or organisation: 'Eric Holder', 'Holder', 'FBI'.")],
+    kind: Annotated[str | None, typer.Option("--type", help="person or organisation.")] = None,
+    since: Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this date (YYYY-MM-DD).")] = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every release naming a person or organisation, with counts by month (read at ingest; exhaustive)."""
+    from qa.engine import QuestionError
+    from qa.mentions import by_month
+
+    if kind not in (None, "person", "organisation"):
+        raise fail("--type must be person or organisation")
+    filters = _filters(since, until)
+    engine = _engine(_settings(index=index))
+    try:
+        result = engine.mentions(name, kind, filters)
+    except QuestionError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    typer.echo("\n".join(result.text.splitlines()[:1]))
+    if result.named_in:
+        typer.echo("")
+        for month, n in by_month(result.named_in):
+            typer.echo(f"  {month}  {n:5d}  {'#' * min(n, 60)}")
+        typer.echo("")
+        for n in result.named_in:
+            when = n.date.isoformat() if n.date else "undated"
+            typer.echo(f"{when}  {n.release_id}  {n.title}  ({n.name}, {n.mentions}x)")
+
+
+@app.command()
+def names(
+    kind: Annotated[str | None, typer.Option("--type", help="person or organisation.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Names listed.")] = 30,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The people and organisations named in the most releases, with their counts (read at ingest)."""
+    if kind not in (None, "person", "organisation"):
+        raise fail("--type must be person or organisation")
+    engine = _engine(_settings(index=index))
+    rows = engine.index.most_named(kind, limit)
+    if as_json:
+        typer.echo(
+            json.dumps([{"name": n, "type": t, "releases": c} for n, t, c in rows], ensure_ascii=False, indent=2)
+        )
+        return
+    for name_, kind_, count in rows:
+        typer.echo(f"{count:6d}  {name_}  ({kind_})")
 
 
 @app.command()

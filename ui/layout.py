@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from qa.engine import Engine
 
 RELEASE_CHOICES = 300  # releases listed up front; typing in the picker searches the whole index
-ASK, SUMMARIZE, TIMELINE, QUOTES = "Ask", "Summarize", "Timeline", "Quotes"
+ASK, SUMMARIZE, TIMELINE, QUOTES, MENTIONS = "Ask", "Summarize", "Timeline", "Quotes", "Mentions"
 ASK_PLACEHOLDER = "Ask a question about the press releases…"
 # The chat fills the window down to the input row; Summarize mode has the release picker above it.
 CHAT_HEIGHT = {
@@ -26,9 +26,11 @@ CHAT_HEIGHT = {
     SUMMARIZE: "calc(100vh - 430px)",
     TIMELINE: "calc(100vh - 330px)",
     QUOTES: "calc(100vh - 330px)",
+    MENTIONS: "calc(100vh - 330px)",
 }
 TOPIC_PLACEHOLDER = "…or type a topic to summarise every release about it"
 TIMELINE_PLACEHOLDER = "A case or a story (names, a company, an operation): its releases in date order"
+MENTIONS_PLACEHOLDER = "A person or organisation: every release that names them, counted by month"
 QUOTES_PLACEHOLDER = "Who is quoted, what about, or both: “Holder”, “hate crimes”, “Holder about voting rights”"
 
 
@@ -42,6 +44,15 @@ def release_choices(engine: Engine, query: str = "") -> list[tuple[str, str]]:
 
 def organisation_choices(engine: Engine) -> list[tuple[str, str]]:
     return [("All organisations", ""), *((o, o) for o in engine.index.organisations())]
+
+
+# People and organisations offered in the Settings' name filter: the most named, with their counts.
+NAME_CHOICES = 200
+
+
+def name_choices(engine: Engine) -> list[tuple[str, str]]:
+    named = engine.index.most_named(limit=NAME_CHOICES)
+    return [("Anyone", ""), *((f"{name} ({kind}, {n} releases)", name) for name, kind, n in named)]
 
 
 def model_choices(engine: Engine) -> list[str]:
@@ -80,7 +91,9 @@ class Page:
 
     def _chat_column(self) -> None:
         settings = self.engine.settings
-        self.mode = gr.Radio([ASK, SUMMARIZE, TIMELINE, QUOTES], value=ASK, show_label=False, elem_id="pq-mode")
+        self.mode = gr.Radio(
+            [ASK, SUMMARIZE, TIMELINE, QUOTES, MENTIONS], value=ASK, show_label=False, elem_id="pq-mode"
+        )
         with gr.Row(visible=False, elem_id="pq-summarize-row") as self.summarize_row:
             self.release_pick = gr.Dropdown(
                 choices=release_choices(self.engine),
@@ -185,6 +198,22 @@ class Page:
                 with gr.Row():
                     self.since = gr.DateTime(include_time=False, type="string", label="From", elem_id="pq-since")
                     self.until = gr.DateTime(include_time=False, type="string", label="To", elem_id="pq-until")
+                self.mentions = gr.Dropdown(
+                    name_choices(self.engine),
+                    value="",
+                    label="Names",
+                    info="Only releases naming this person or organisation (the most named are listed; type any name)",
+                    allow_custom_value=True,
+                    filterable=True,
+                    elem_id="pq-mentions",
+                )
+                self.dates = gr.Radio(
+                    [("published", "published"), ("happened", "happened")],
+                    value="published",
+                    label="From and To bound the day a release was",
+                    info="happened: the day its main event took place ('yesterday' counted from the release date)",
+                    elem_id="pq-dates",
+                )
                 self.organisation = gr.Dropdown(
                     organisation_choices(self.engine),
                     value="",

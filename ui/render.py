@@ -265,9 +265,11 @@ def source_card(c: Citation, turn: int, release: Release | None) -> str:
 
 
 def _turn_sources(turn: Turn, number: int, lookup: ReleaseLookup) -> str:
-    head = f'<div class="pq-turn-head">{html.escape(_KIND_HEADINGS.get(turn.kind, "Sources"))}: ' + (
-        f"<q>{html.escape(_shorten(turn.prompt, 160))}</q></div>"
-    )
+    heading = _KIND_HEADINGS.get(turn.kind, "Sources")
+    # The words typed, without the label the chat puts before them ("Quotes: Elena Voss" under "Quotes for").
+    label = _PROMPT_LABELS.get(turn.kind)
+    shown = turn.prompt.removeprefix(f"{label}: ") if label else turn.prompt
+    head = f'<div class="pq-turn-head">{html.escape(heading)}: <q>{html.escape(_shorten(shown, 160))}</q></div>'
     if turn.searched and turn.searched.strip() != turn.prompt.strip():
         head += f'<div class="pq-searched">Searched as: <q>{html.escape(turn.searched)}</q></div>'
     if turn.answer.citations:
@@ -383,12 +385,15 @@ def _chart_description(counts: Sequence[tuple[str, int]], question: str) -> str:
     return head + " " + "; ".join(f"{_chart_period(k)}: {n:,}" for k, n in counts) + "."
 
 
+# The labels ui.webapp puts before what was typed in a mode's prompt.
+_PROMPT_LABELS = {"timeline": "Timeline", "quotes": "Quotes", "mentions": "Releases naming"}
 _KIND_HEADINGS = {
     "ask": "Sources for",
     "release": "Summarised release",
     "topic": "Releases summarised for",
     "timeline": "Events of",
     "quotes": "Quotes for",
+    "mentions": "Releases naming",
 }
 
 

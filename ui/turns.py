@@ -7,7 +7,7 @@ from typing import Literal
 
 from qa.types import Answer
 
-Kind = Literal["ask", "release", "topic", "timeline", "quotes"]
+Kind = Literal["ask", "release", "topic", "timeline", "quotes", "mentions"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class Turn:
     holds the text written before Stop, with nothing cited.
     """
 
-    # "ask", "release" (summary of one release), "topic" (summary of a topic), "timeline", "quotes" or "error"
+    # "ask", "release" (summary of one release), "topic" (summary of a topic), "timeline", "quotes",
+    # "mentions" or "error"
     kind: str
     prompt: str  # the user's words as shown in the chat
     answer: Answer

@@ -26,6 +26,8 @@ from ui.layout import (
     ASK,
     ASK_PLACEHOLDER,
     CHAT_HEIGHT,
+    MENTIONS,
+    MENTIONS_PLACEHOLDER,
     QUOTES,
     QUOTES_PLACEHOLDER,
     RELEASE_CHOICES,
@@ -34,6 +36,7 @@ from ui.layout import (
     TIMELINE_PLACEHOLDER,
     TOPIC_PLACEHOLDER,
     Page,
+    name_choices,
     organisation_choices,
     release_choices,
     stats_line,
@@ -84,7 +87,7 @@ class WebApp:
     def _wire(self, demo: gr.Blocks) -> None:
         p = self.page
         private: dict[str, Any] = {"api_visibility": "private"}
-        settings_inputs = [p.turns, p.k, p.model, p.since, p.until, p.organisation, p.length]
+        settings_inputs = [p.turns, p.k, p.model, p.since, p.until, p.organisation, p.length, p.dates, p.mentions]
         turn_outputs = [p.chatbot, p.turns, p.sources, p.tabs, p.export, p.send, p.stop, p.msg]
         run_kwargs: dict[str, Any] = {
             "concurrency_id": GENERATE,
@@ -136,7 +139,7 @@ class WebApp:
             show_progress="hidden",
             **private,
         )
-        refreshed = [p.stats_md, p.stats_detail, p.release_pick, p.organisation]
+        refreshed = [p.stats_md, p.stats_detail, p.release_pick, p.organisation, p.mentions]
         p.add_btn.click(
             self.upload_files,
             [p.files],
@@ -157,6 +160,8 @@ class WebApp:
         gr.api(self.api.timeline, api_name="timeline", concurrency_limit=None)
         gr.api(self.api.quotes, api_name="quotes", concurrency_limit=None)
         gr.api(self.api.count, api_name="count", concurrency_limit=None)
+        gr.api(self.api.mentions, api_name="mentions", concurrency_limit=None)
+        gr.api(self.api.names, api_name="names", concurrency_limit=None)
         gr.api(self.api.releases, api_name="releases", concurrency_limit=None)
         gr.api(self.api.stats, api_name="stats", concurrency_limit=None)
         p.api_trigger.click(
@@ -200,6 +205,8 @@ class WebApp:
             return self._begin(Request("timeline", text, f"Timeline: {text}"), turns, request.session_hash or "")
         if mode == QUOTES:
             return self._begin(Request("quotes", text, f"Quotes: {text}"), turns, request.session_hash or "")
+        if mode == MENTIONS:
+            return self._begin(Request("mentions", text, f"Releases naming: {text}"), turns, request.session_hash or "")
         return self._begin(Request("ask", text, text), turns, request.session_hash or "")
 
     def start_release(self, release: str | None, turns: list[Turn], request: gr.Request) -> dict[Any, Any]:
@@ -219,6 +226,8 @@ class WebApp:
         until: str | None,
         organisation: str | None,
         length: str,
+        dates: str | None,
+        mentions: str | None,
         request: gr.Request,
     ) -> Iterator[dict[Any, Any]]:
         session = request.session_hash or ""
@@ -231,7 +240,16 @@ class WebApp:
                 # The Settings tab has one size slider: in Summarize mode it is how many releases a topic
                 # summary draws on.
                 options = make_options(
-                    self.engine.settings, k, model, since, until, organisation, length, max_releases=k
+                    self.engine.settings,
+                    k,
+                    model,
+                    since,
+                    until,
+                    organisation,
+                    length,
+                    max_releases=k,
+                    dates=dates,
+                    mentions=mentions,
                 )
             except ValueError as exc:
                 if self.sessions.end(session, live):
@@ -296,6 +314,7 @@ class WebApp:
             SUMMARIZE: (TOPIC_PLACEHOLDER, "Summarize topic"),
             TIMELINE: (TIMELINE_PLACEHOLDER, "Timeline"),
             QUOTES: (QUOTES_PLACEHOLDER, "Find quotes"),
+            MENTIONS: (MENTIONS_PLACEHOLDER, "Find releases"),
         }.get(mode, (ASK_PLACEHOLDER, "Ask"))
         return (
             gr.Row(visible=mode == SUMMARIZE),
@@ -309,18 +328,19 @@ class WebApp:
             return gr.skip()  # every release is listed already; the dropdown filters them itself
         return gr.Dropdown(choices=release_choices(self.engine, key.input_value or ""))
 
-    def refresh(self) -> tuple[Any, Any, Any, Any]:
+    def refresh(self) -> tuple[Any, Any, Any, Any, Any]:
         stats = stats_line(self.engine)
         return (
             stats,
             stats,
             gr.Dropdown(choices=release_choices(self.engine)),
             gr.Dropdown(choices=organisation_choices(self.engine)),
+            gr.Dropdown(choices=name_choices(self.engine)),
         )
 
     def upload_files(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         if not files:
-            return ("Choose one or more files first.", gr.skip(), *([gr.skip()] * 4))
+            return ("Choose one or more files first.", gr.skip(), *([gr.skip()] * 5))
         pairs = [(Path(f), Path(f).name) for f in files]
         results = add_files(
             self.engine,

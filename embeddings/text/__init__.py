@@ -12,5 +12,7 @@ can import these. One module per rule:
 - `event_dates`: a release's dateline, the days its body states (relative ones resolved against the
   release's date) and the day of its main event;
 - `markers`: citation markers "[1]" / "[1, 2]" and their variants;
-- `names`: capitalised-name patterns.
+- `names`: capitalised-name patterns, and the title, organisation and place words;
+- `entities`: the people and organisations a text names, one entity each with its mentions;
+- `person_model`: the packaged NER model, sha256-checked, that confirms people for `entities`.
 """

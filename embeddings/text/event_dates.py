@@ -24,6 +24,9 @@ from embeddings.text.sentences import split_sentences
 
 # Datelines live in the first DATELINE_CHARS characters, after a title and a reference code at most.
 DATELINE_CHARS = 600
+# Bumped whenever these rules change what they find: an index read by older rules is read again by its next
+# ingest (embeddings.date_table).
+DATE_RULES_VERSION = 1
 
 How = Literal["full date", "month and day", "same day", "day before", "overnight", "weekday"]
 
@@ -94,6 +97,8 @@ _NAMED_PLACE = r"[A-Z][A-Za-z.'’-]*(?: [A-Z][A-Za-z.'’-]*){0,3}"
 _REGION = r"(?:, [A-Z][A-Za-z.]*(?: [A-Z][A-Za-z.]*){0,2})?"
 _DATELINE = re.compile(
     rf"\b(?P<place>{_NAMED_PLACE}{_REGION})\s*\((?P<date>{MONTH}[^()\n]{{1,26}})\)(?:\s*[-–—]+)?"
+    rf"|(?:^|(?<=[\n\u2028]))[ \t\xa0]*(?P<dated>{_CAPS_PLACE}{_REGION}),\s*(?P<written>{MONTH}\s*[0-3]?\d"
+    rf"(?:st|nd|rd|th)?\b(?:[,.]?\s+(?:19|20)\d\d\b)?)\s*[-–—]+"
     rf"|(?:^|(?<=[\n\u2028]))[ \t\xa0]*(?P<caps>{_CAPS_PLACE}{_REGION})(?:\s[-–—]+(?=\s)|\s?[–—])"
 )
 # A first line that opens with the release's date, "Dec. 23: Joint Force Captures Kabul Criminal Group",
@@ -112,8 +117,9 @@ def find_dateline(text: str) -> Dateline | None:
     that opens or ends with a date, with no place."""
     head = text[:DATELINE_CHARS]
     if m := _DATELINE.search(head):
-        group = "place" if m["place"] else "caps"
-        return Dateline(m[group], _written_day(head, m["date"]), m.start(group), m.end())
+        # "KABUL, Afghanistan (Jan. 25, 2013)", "RIVERTON, Nov. 14, 2023 —", "WASHINGTON –"
+        group = "place" if m["place"] else "dated" if m["dated"] else "caps"
+        return Dateline(m[group], _written_day(head, m["date"] or m["written"]), m.start(group), m.end())
     if m := _DATE_TITLE.match(head):
         group = "opens" if m["opens"] else "ends"
         return Dateline("", _written_day(head, m[group]), m.start(group), m.end())
@@ -146,7 +152,10 @@ _RELATIVE = re.compile(
 _WEEKDAY = re.compile(rf"\b(?:(?P<last>last)\s+)?(?P<day>{WEEKDAY})\b(?!,?\s+(?:\(|\d|{MONTH}\s*\d))(?!\s+[A-Z])")
 # "will be sentenced Tuesday", "next Friday": a weekday ahead of the release, which the release date alone
 # does not place (qa.prompt skips them alike).
-_FUTURE_BEFORE = re.compile(r"\b(?:will|next|scheduled|set for|until|expected|due)\b[^.;]{0,40}$", re.IGNORECASE)
+# "..., starting on Monday, October 6": a start ahead, as in a release announcing a service.
+_FUTURE_BEFORE = re.compile(
+    r"\b(?:will|next|scheduled|set for|until|expected|due|starting|beginning)\b[^.;]{0,40}$", re.IGNORECASE
+)
 _LOOK_BEFORE = 60
 # A month and day without a year ("March 3") is the one of the years around the release's that falls no
 # later than AHEAD_DAYS after it: releases look back any distance but forward only to hearings and

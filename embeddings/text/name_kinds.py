@@ -31,7 +31,7 @@ ORG_WORDS = frozenset(
     board taliban cartel gang enterprises holdings industries international airlines llp ltd. ltd plc
     ag sa s.a. nv gmbh movement organization organisation""".split()
 )
-_PLACE_WORDS = frozenset(
+PLACE_WORDS = frozenset(
     """province district county city island camp base valley village town state region street avenue
     parish bay river mountains airport isla isle fort mount lake san santa port""".split()
 )
@@ -107,7 +107,7 @@ def name_kind(text: str, start: int, end: int) -> NameKind | None:
         return "organisation"
     if _PLACE_NOUN_AFTER.match(text[end : end + 20]):
         return "place"
-    if any(w in _PLACE_WORDS for w in lowered) or fold(name) in PLACES or _PLACE_PAIR.match(name):
+    if any(w in PLACE_WORDS for w in lowered) or fold(name) in PLACES or _PLACE_PAIR.match(name):
         return "place"
     if (after := _NAMED_PLACE_AFTER.match(text[end : end + 30])) and fold(after.group(1).strip(".")) in PLACES:
         return "place"
