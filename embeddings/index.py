@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import reissues, search_files
+from embeddings import reissues, release_text_index, search_files
 from embeddings.dense import (
     FLAT_MAX_VECTORS,
     HNSW_EF_CONSTRUCTION,
@@ -34,6 +34,7 @@ from embeddings.dense import (
     update_dense,
 )
 from embeddings.index_types import (
+    CountedRelease,
     DamagedIndexError,
     DateRangeError,
     EmbeddingModelMissingError,
@@ -45,6 +46,7 @@ from embeddings.index_types import (
     ModelMismatchError,
     NamedIn,
     PendingRelease,
+    ReleaseCount,
     ReleaseInfo,
     StoredChunk,
     StoredQuote,
@@ -62,6 +64,7 @@ __all__ = [
     "HNSW_EF_SEARCH",
     "HNSW_M",
     "SCHEMA_VERSION",
+    "CountedRelease",
     "DamagedIndexError",
     "DateRangeError",
     "EmbeddingModelMissingError",
@@ -74,6 +77,7 @@ __all__ = [
     "ModelMismatchError",
     "NamedIn",
     "PendingRelease",
+    "ReleaseCount",
     "ReleaseInfo",
     "Searchers",
     "StoredChunk",
@@ -96,6 +100,7 @@ class Index:
         # place until it is loaded as part of a Searchers.
         self._prepared: tuple[int, object] | None = None
         self._all_reissues: tuple[int, list[list[str]]] | None = None  # (generation, every group)
+        self._texts_complete = False  # every release's words are in the text index (checked once)
 
     # ---------------------------------------------------------------- opening
 
@@ -212,6 +217,43 @@ class Index:
         """The people and organisations named in the most releases: (name, type, releases)."""
         return self._store.most_named(kind, limit)
 
+    def unindexed_texts(self) -> list[str]:
+        return self._store.unindexed_texts()
+
+    def index_texts(self, release_ids: Sequence[str]) -> None:
+        self._store.index_texts(release_ids)
+
+    def count_releases(
+        self,
+        words: Sequence[str] = (),
+        phrases: Sequence[str] = (),
+        since: date | None = None,
+        until: date | None = None,
+        organisation: str | None = None,
+    ) -> ReleaseCount:
+        """Every release whose title or text holds all of `words` (each in a singular or plural form) and
+        `phrases` (their words in a row), dated within [since, until] when either is given; a release
+        published under several ids (Index.reissues) counts once, under its first id in the period."""
+        expression = release_text_index.match_expression(words, phrases)
+        if not expression:
+            raise ValueError("Nothing to count: the topic has no words.")
+        if not self._texts_complete:  # an index from before the text index: its releases are read once
+            if missing := self.unindexed_texts():
+                self.index_texts(missing)
+            self._texts_complete = True
+        rows = self._store.matching_releases(expression, since, until, organisation)
+        return _once_each(rows, self._reissue_groups([rid for rid, _, _ in rows]))
+
+    def _reissue_groups(self, release_ids: list[str]) -> list[list[str]]:
+        """The re-issue groups holding any of `release_ids`: from the groups of every release when this
+        generation's are known (the web app asks for them on every page load), else looked up for these
+        ids alone: 115 ms for the 4,813 "fraud" releases of the DOJ+ISAF index, where all groups take 630 ms."""
+        cached = self._all_reissues
+        if cached is not None and cached[0] == self.generation:
+            wanted = set(release_ids)
+            return [g for g in cached[1] if wanted.intersection(g)]
+        return self.reissues(release_ids)
+
     def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
         return self._store.allowed_chunk_ids(filters)
 
@@ -316,6 +358,27 @@ class Index:
             return
         with self._store.reading() as view:
             search_files.write_missing(self.path, view, self.dim)
+
+
+def _once_each(rows: list[tuple[str, date | None, float]], groups: list[list[str]]) -> ReleaseCount:
+    """The matched releases, best first, with the later ids of a re-issued release left out (the group's
+    members are oldest first, so the first one matched is the one counted)."""
+    matched = {rid: (day, rank) for rid, day, rank in rows}
+    others: dict[str, tuple[str, ...]] = {}
+    dropped: set[str] = set()
+    for group in groups:
+        present = [rid for rid in group if rid in matched]
+        if not present:
+            continue
+        others[present[0]] = tuple(rid for rid in group if rid != present[0])
+        dropped.update(present[1:])
+    kept = [
+        CountedRelease(rid, day, rank, others.get(rid, ()))
+        for rid, (day, rank) in matched.items()
+        if rid not in dropped
+    ]
+    kept.sort(key=lambda r: (r.rank, r.id))
+    return ReleaseCount(tuple(kept), len(dropped))
 
 
 def _bytes_in(folder: Path) -> int:

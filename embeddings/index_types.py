@@ -84,6 +84,41 @@ class NamedIn:
 
 
 @dataclass(frozen=True, slots=True)
+class CountedRelease:
+    """A release that holds a counted topic's words (embeddings/release_text_index.py)."""
+
+    id: str
+    date: date | None
+    rank: float  # bm25, lower is better: the title's words weigh more than the text's
+    also_published_as: tuple[str, ...] = ()  # the same release under other ids, not counted again
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseCount:
+    """Every release holding a topic's words in a period, each re-issued release once (Index.count_releases)."""
+
+    releases: tuple[CountedRelease, ...]  # best match first
+    merged: int  # re-issues left out: releases matched again under a later id of one release
+
+    @property
+    def total(self) -> int:
+        return len(self.releases)
+
+    @property
+    def undated(self) -> int:
+        return sum(r.date is None for r in self.releases)
+
+    def months(self) -> list[tuple[str, int]]:
+        """("YYYY-MM", releases) for each month with any, oldest first; undated releases are left out."""
+        counts: dict[str, int] = {}
+        for r in self.releases:
+            if r.date is not None:
+                key = f"{r.date.year:04d}-{r.date.month:02d}"
+                counts[key] = counts.get(key, 0) + 1
+        return sorted(counts.items())
+
+
+@dataclass(frozen=True, slots=True)
 class IndexStats:
     releases: int
     chunks: int

@@ -146,11 +146,12 @@ class Ingestor:
         return report
 
     def _read_earlier(self, show_progress: bool) -> None:
-        """Releases indexed before re-issued releases were tracked, or before quotes or dates were kept (or
-        by older rules of their own), are read for them, once."""
+        """Releases indexed before re-issued releases were tracked, before quotes or dates were kept (or by
+        older rules of their own), or before their words were indexed for counting, are read for them, once."""
         steps = [("Signing earlier releases", self.index.unsigned_releases(), self.index.sign)]
         for name, ids in self.index.unread_releases().items():
             steps.append((f"Reading {name} of earlier releases", ids, partial(self.index.read_again, name)))
+        steps.append(("Indexing the words of earlier releases", self.index.unindexed_texts(), self.index.index_texts))
         for desc, todo, read in steps:
             with tqdm(total=len(todo), desc=desc, disable=not (show_progress and todo)) as bar:
                 for start in range(0, len(todo), SIGN_BATCH):

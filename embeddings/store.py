@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import date_table, name_table, quote_table
+from embeddings import date_table, name_table, quote_table, release_text_index
 from embeddings.index_types import (
     DamagedIndexError,
     Filters,
@@ -286,7 +286,7 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA + "".join(reader.SCHEMA for reader in RELEASE_READERS))
+            db.executescript(_SCHEMA + "".join(reader.SCHEMA for reader in RELEASE_READERS) + release_text_index.SCHEMA)
         except sqlite3.Error as exc:
             raise (_store_error(db_path, exc) or _damaged(db_path, exc)) from exc
         return db
@@ -635,3 +635,21 @@ class Store:
     def most_named(self, kind: str | None = None, limit: int = 50) -> list[tuple[str, str, int]]:
         with self.lock:
             return name_table.most_named(self._db, kind, limit)
+
+    # ---------------------------------------------------------------- words of the releases, for counting
+
+    def unindexed_texts(self) -> list[str]:
+        """Releases written before the text index was kept (embeddings/release_text_index.py)."""
+        with self.lock:
+            return release_text_index.unindexed(self._db)
+
+    def index_texts(self, release_ids: Sequence[str]) -> None:
+        """Indexes the words of these releases, in one transaction."""
+        with self.lock, self._transaction() as db:
+            release_text_index.add(db, release_ids)
+
+    def matching_releases(
+        self, expression: str, since: date | None, until: date | None, organisation: str | None
+    ) -> list[tuple[str, date | None, float]]:
+        with self.lock:
+            return release_text_index.matching(self._db, expression, since, until, organisation)

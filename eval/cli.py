@@ -410,6 +410,45 @@ def quotes(
     typer.echo(f"answers {result['overall']['seconds_p50']:.3f} s p50; wrote {written}")
 
 
+@eval_app.command("counts")
+def counts(
+    gold: Annotated[Path, typer.Option("--gold", help="Counting questions (eval/gold/counts.dev.jsonl).")],
+    index: Annotated[Path, typer.Option("--index", help="An index of the corpora the gold was counted over.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for counts.json.")],
+) -> None:
+    """Score counting questions: parse right, count exact, peak right, series exact, ms per question."""
+    from embeddings.settings import get_settings
+    from eval.provenance import git_state, machine
+    from eval.run_counts import read_counts_gold, run_counts
+    from qa.engine import Engine
+
+    require(("gold", gold), ("index", index))
+    engine = Engine.open(get_settings(index=index))
+    started = time.perf_counter()
+    engine.ingestor.ingest([], show_progress=True)  # an index from an earlier version gets its text index here
+    brought_up_s = time.perf_counter() - started
+    scored = run_counts(engine, read_counts_gold(gold))
+    result = {
+        "kind": "counts",
+        "config": {"gold": str(gold), "index": str(index), "releases": engine.index.stats().releases},
+        "git": git_state(),
+        "machine": machine(engine.settings.threads, False),
+        "index_brought_up_s": round(brought_up_s, 2),
+        **scored,
+    }
+    written = write_json(out, "counts.json", result)
+    o = result["overall"]
+    typer.echo(
+        f"{o['questions']} questions: parse {100 * o['parse_right']:.1f}%; of {o['counted']} counted, count exact "
+        f"{100 * o['count_exact']:.1f}%, peak {100 * o['peak_right']:.1f}%, series {100 * o['series_exact']:.1f}%; "
+        f"{o['ms_p50']} ms p50, {o['ms_max']} ms max"
+    )
+    for row in result["rows"]:
+        if not (row["parse_right"] and row.get("count_exact", True) and row.get("peak_right", True)):
+            typer.echo(f"  {row['id']}: {row['question']} -> {row.get('count')} (expected {row.get('expected')})")
+    typer.echo(f"wrote {written}")
+
+
 def _echo_ingest_cost(c: dict[str, Any]) -> None:
     readers = ", ".join(f"{name} {ms} ms" for name, ms in c["reader_ms_per_release"].items())
     typer.echo(

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from functools import cached_property
 
 from embeddings.encode import Encoder
@@ -16,6 +17,8 @@ from embeddings.types import Release
 from qa.answer import AnswerStream
 from qa.choice import AUTO, ModelChoice, choose
 from qa.conversation import needs_rewrite, standalone_question, with_context
+from qa.count_answers import CountAnswerStream, answer_count
+from qa.count_questions import CountQuestion, Period, count_question, topic_terms
 from qa.generate import get_generator
 from qa.grounding import names_topic, topic_names
 from qa.mentions import mentions_answer
@@ -110,11 +113,14 @@ class Engine:
         model: str | None = None,
         stop: threading.Event | None = None,
         max_new_tokens: int | None = None,
-    ) -> AnswerStream | QuoteAnswerStream:
+    ) -> AnswerStream | QuoteAnswerStream | CountAnswerStream:
         """Retrieves at once; the model loads only when the answer needs it: to rewrite a follow-up, or on
         the first token generated (a question refused by the name check never loads one). A question about
-        a quotation is answered from the quotes kept at ingest when they hold its answer (no model)."""
+        a quotation is answered from the quotes kept at ingest when they hold its answer, and a counting
+        question by counting the releases (no model)."""
         question = self.check_question(question)
+        if (counted := self.count_answer(question, filters)) is not None:
+            return CountAnswerStream(question, counted)
         if not history and (quoted := self.quote_answer(question, k, filters)) is not None:
             return QuoteAnswerStream(question, quoted)
         timings: dict[str, float] = {}
@@ -152,6 +158,44 @@ class Engine:
 
         answer = answer_quote_question(asked, question, self.index, search, k or self.settings.top_k, filters)
         return None if answer is None else replace(answer, timings={"total": time.perf_counter() - t0})
+
+    def count_answer(self, question: str, filters: Filters | None = None) -> Answer | None:
+        """The answer to "how many releases about X [in PERIOD]", "which month had the most releases about
+        X" or "releases about X per year", counted over every release (qa.count_answers); None for any other
+        question. A period the question states wins over the filters' dates."""
+        asked = count_question(question)
+        if asked is None:
+            return None
+        if filters is not None and asked.since is None and asked.until is None:
+            asked = replace(asked, since=filters.since, until=filters.until)
+        return self._count(asked, question, filters.organisation if filters else None)
+
+    def count(
+        self,
+        topic: str,
+        since: date | None = None,
+        until: date | None = None,
+        by: Period | None = None,
+        organisation: str | None = None,
+    ) -> Answer:
+        """The releases about a topic counted, with their series by month or year (`pressqa count`, /count):
+        `topic` is the topic's words, or a counting question; the dates given win over the question's."""
+        topic = self.check_question(topic)
+        asked = count_question(topic)
+        if asked is None:
+            words, phrases = topic_terms(topic)
+            asked = CountQuestion("series" if by else "total", topic, words, phrases)
+        if not asked.words and not asked.phrases:
+            raise QuestionError(f"'{topic}' has no words to count: name a topic, such as opioids or Eric Holder.")
+        asked = replace(asked, since=since or asked.since, until=until or asked.until, by=by or asked.by)
+        if asked.since and asked.until and asked.since > asked.until:
+            raise QuestionError(f"The date range is empty: {asked.since} is after {asked.until}.")
+        return self._count(asked, topic, organisation)
+
+    def _count(self, asked: CountQuestion, question: str, organisation: str | None) -> Answer:
+        t0 = time.perf_counter()
+        answer = answer_count(asked, question, self.index, organisation)
+        return replace(answer, timings={"total": time.perf_counter() - t0})
 
     def quotes(
         self, speaker: str = "", query: str = "", filters: Filters | None = None, limit: int = QUOTES_LISTED

@@ -82,8 +82,9 @@ class Fact:
 # "model": the model's own words (checked when the question has a type); "chosen": the model chose it among
 # the candidates after its own answer failed the check; "best supported": the best-supported candidate,
 # when the choice gave no usable number; "refused": the releases do not say; "quote": read from the quotes kept
-# at ingest (qa.quote_answers), no model; "names": the releases naming someone (qa.mentions), no model.
-READ_METHODS = ("model", "chosen", "best supported", "refused", "quote", "names")
+# at ingest (qa.quote_answers), no model; "names": the releases naming someone (qa.mentions), no model; "count":
+# counted over every release (qa.count_answers), no model.
+READ_METHODS = ("model", "chosen", "best supported", "refused", "quote", "names", "count")
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,10 @@ class Answer:
     facts: tuple[Fact, ...] = ()  # a fact sheet's lines, each cited by the citation of the same sentence
     quotes: tuple[StoredQuote, ...] = ()  # quotes listed (qa.quote_answers), the nth cited by citation n
     named_in: tuple[NamedIn, ...] = ()  # every release naming someone (qa.mentions), newest first
+    # A count's series (qa.count_answers): ("YYYY-MM" or "YYYY", releases), oldest first, empty periods as 0;
+    # and its releases in all, the undated ones (in no period) included.
+    counts: tuple[tuple[str, int], ...] = ()
+    total: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,6 +142,8 @@ class Answer:
             **({"facts": [f.to_json() for f in self.facts]} if self.facts else {}),
             **({"quotes": [quote_dict(n, q) for n, q in enumerate(self.quotes, 1)]} if self.quotes else {}),
             **(mentions_dict(self.named_in) if self.named_in else {}),
+            **({"total": self.total} if self.total is not None else {}),
+            **({"counts": [{"period": k, "releases": n} for k, n in self.counts]} if self.counts else {}),
         }
 
 

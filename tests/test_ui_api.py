@@ -35,7 +35,8 @@ def client(ui_app: RunningApp) -> Client:  # noqa: F811
 def test_endpoints_are_named_and_documented(client: Client) -> None:
     api = client.view_api(print_info=False, return_format="dict")
     named = set(api["named_endpoints"])
-    assert {"/ask", "/summarize", "/timeline", "/quotes", "/mentions", "/names", "/add_releases", "/releases"} <= named
+    assert {"/ask", "/summarize", "/timeline", "/quotes", "/mentions", "/names", "/count"} <= named
+    assert {"/add_releases", "/releases", "/stats"} <= named
     assert not api["unnamed_endpoints"]
     ask = {p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]}
     assert {
@@ -157,6 +158,19 @@ def test_quotes_of_a_speaker_about_a_topic(client: Client) -> None:
     question = "Who said that a city that goes to sleep at midnight is not the city Riverton wants to be?"
     who = client.predict(question=question, api_name="/ask")
     assert who["key"] == "Sandra Kowalczyk" and who["method"] == "quote" and who["citations"]
+
+
+def test_count_releases_about_a_topic_by_year(client: Client) -> None:
+    result = client.predict(topic="Riverton", since="2023-01-01", by="year", api_name="/count")
+    assert result["method"] == "count" and result["key"] == "6"
+    assert result["counts"] == [{"period": p, "releases": n} for p, n in (("2023", 3), ("2024", 2), ("2025", 1))]
+    assert len(result["citations"]) == 3 and all(c["quote"].lower() == "riverton" for c in result["citations"])
+    asked = client.predict(question="Which year had the most releases about Riverton?", api_name="/ask")
+    assert asked["method"] == "count" and asked["key"] == "2023"
+    with pytest.raises(Exception, match="has no words to count"):
+        client.predict(topic="the", api_name="/count")
+    with pytest.raises(Exception, match="'by' must be month, year or empty"):
+        client.predict(topic="Riverton", by="week", api_name="/count")
 
 
 @pytest.mark.slow

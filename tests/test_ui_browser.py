@@ -357,6 +357,24 @@ def test_quotes_mode_lists_a_speakers_quotes_each_cited_to_its_span(page, artifa
     shot(page, artifacts, "8-quotes")
 
 
+def test_a_counting_question_gets_a_bar_chart_a_bar_per_year(page, artifacts: Path) -> None:  # noqa: F811
+    send(page, "Which year had the most releases about Riverton?")  # counted: no model is loaded
+    wait_for_turn(page, 1)
+    assert last_bot(page).startswith("2023 had the most releases about Riverton: 3, of 8."), last_bot(page)
+    chart = page.locator("#pq-sources-panel .pq-chart svg[role=img]")
+    assert "Releases by year for: Which year had the most releases about Riverton?" in chart.get_attribute("aria-label")
+    bars = chart.locator("rect.pq-chart-bar")
+    periods = [bars.nth(i).get_attribute("data-period") for i in range(bars.count())]
+    assert periods == ["2021", "2022", "2023", "2024", "2025"]
+    assert bars.nth(2).locator("title").text_content() == "2023: 3 releases"
+    tallest = max(range(bars.count()), key=lambda i: bars.nth(i).bounding_box()["height"])
+    assert periods[tallest] == "2023" and bars.first.bounding_box()["height"] == 0
+    cards = page.locator("#pq-sources-panel article.pq-card")
+    assert cards.count() == 3 and chart.bounding_box()["y"] < cards.first.bounding_box()["y"], "the chart is on top"
+    assert cards.first.locator("mark").first.inner_text().lower() == "riverton"
+    shot(page, artifacts, "9-count")
+
+
 def test_mentions_mode_counts_every_release_naming_someone(page, artifacts: Path) -> None:  # noqa: F811
     switch_mode(page, "Mentions")
     send(page, "Riverton Transit Authority")

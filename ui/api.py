@@ -187,6 +187,23 @@ class Api:
             raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         return result.to_json()
 
+    def count(
+        self, topic: str, since: str = "", until: str = "", organisation: str = "", by: str = ""
+    ) -> dict[str, Any]:
+        """Count every release about a topic, no model: its words (each in a singular or plural form), a name
+        ("Eric Holder") or a counting question ("how many releases about opioids in 2016?"). by: "month",
+        "year" or "" (by year over more than 24 months). Returns the same shape as /ask, with the total in
+        "key", a few example releases cited, and "counts": [{period: "YYYY" or "YYYY-MM", releases}]."""
+        if by not in ("", "month", "year"):
+            raise gr.Error(f"'by' must be month, year or empty, not '{html.escape(by)}'.", print_exception=False)
+        options = _options(self.engine, since=since, until=until, organisation=organisation)
+        f = options.filters
+        try:
+            result = self.engine.count(topic, f.since, f.until, by or None, f.organisation)  # type: ignore[arg-type]
+        except QuestionError as exc:
+            raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
+        return result.to_json()
+
     def names(self, type: str = "", limit: int = 50) -> list[dict[str, Any]]:
         """The people and organisations named in the most releases: [{name, type, releases}]. type: "person",
         "organisation" or "" for both; limit: at most 1000."""

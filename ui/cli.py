@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -331,6 +331,56 @@ def quotes(
     if not as_json:
         typer.echo(result.text)
     _print_result(result, result.text, as_json)
+
+
+# The widest bar of `pressqa count`'s table, in characters.
+COUNT_BAR_CHARS = 40
+
+
+@app.command()
+def count(
+    topic: Annotated[str, typer.Argument(help="What to count: words, a name (Eric Holder), or a counting question.")],
+    since: Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this date (YYYY-MM-DD).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="month or year (default: by the span).")] = None,
+    organisation: Annotated[str | None, typer.Option(help="Only releases whose organisation contains this.")] = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Count every release about a topic, by month or year, with a few cited examples (no model)."""
+    from qa.engine import QuestionError
+
+    if by not in (None, "month", "year"):
+        raise fail(f"--by must be month or year, not '{by}'")
+    filters = _filters(since, until, organisation)
+    engine = _engine(_settings(index=index))
+    try:
+        result = engine.count(topic, filters.since, filters.until, by, filters.organisation)  # type: ignore[arg-type]
+    except QuestionError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        _print_result(result, result.text, as_json)
+        return
+    typer.echo(result.text)
+    typer.echo("")
+    for line in count_table(result.counts):
+        typer.echo(line)
+    typer.echo("")
+    _print_citations(result)
+
+
+def count_table(counts: Sequence[tuple[str, int]]) -> list[str]:
+    """A count's series as lines of text: the period, the releases, a bar of '#' scaled to the largest."""
+    if not counts:
+        return []
+    top = max(n for _, n in counts) or 1
+    head = "month" if len(counts[0][0]) == 7 else "year"
+    width = max(len(f"{n:,}") for _, n in counts)
+    lines = [f"{head:<8} {'releases':>{max(width, 8)}}"]
+    for key, n in counts:
+        bar = "#" * round(COUNT_BAR_CHARS * n / top)
+        lines.append(f"{key:<8} {n:>{max(width, 8)},}  {bar}".rstrip())
+    return lines
 
 
 @app.command()

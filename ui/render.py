@@ -276,6 +276,10 @@ def _turn_sources(turn: Turn, number: int, lookup: ReleaseLookup) -> str:
         cards = "".join(source_card(c, number, lookup(c.passage.release_id)) for c in turn.answer.citations)
         if turn.kind == "timeline":
             cards = timeline_axis_html(turn.answer.citations, number) + cards
+        if turn.answer.counts:
+            cards = count_chart_html(turn.answer.counts, turn.prompt) + cards
+    elif turn.answer.method == "count" and not turn.stopped:
+        cards = '<p class="pq-empty">No indexed release holds the words counted.</p>'
     else:
         cards = _unsupported_html(turn)
     return f'<section class="pq-turn" id="turn-{number}">{head}{cards}</section>'
@@ -302,6 +306,83 @@ def timeline_axis_html(citations: Sequence[Citation], turn: int) -> str:
         f'<div class="pq-timeline" role="list" aria-label="Events from {first} to {last}">'
         f'<div class="pq-tl-line"></div>{"".join(marks)}</div>'
     )
+
+
+# The count chart's drawing box, in SVG units; it is scaled to the panel's width.
+CHART_WIDTH, CHART_HEIGHT = 600, 150
+_CHART_LEFT, _CHART_TOP, _CHART_BOTTOM = 40, 18, 24  # room for the largest count, and for the periods below
+# Periods named under the bars at most: beyond this many bars, only every k-th (or each January) is named.
+CHART_LABELS = 12
+_MONTH_ABBR = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def count_chart_html(counts: Sequence[tuple[str, int]], question: str) -> str:
+    """A count's series (Answer.counts: "YYYY" or "YYYY-MM" and releases) as an inline SVG bar chart, a bar a
+    period, each bar's count in its <title> (a tooltip, and what a screen reader reads), the whole described
+    in the chart's aria-label."""
+    if not counts:
+        return ""
+    top = max(n for _, n in counts) or 1
+    plot_w = CHART_WIDTH - _CHART_LEFT
+    plot_h = CHART_HEIGHT - _CHART_TOP - _CHART_BOTTOM
+    step = plot_w / len(counts)
+    bars, labels = [], []
+    every = max(1, -(-len(counts) // CHART_LABELS))
+    monthly = len(counts[0][0]) == 7
+    for i, (key, n) in enumerate(counts):
+        h = plot_h * n / top
+        x = _CHART_LEFT + i * step
+        tip = html.escape(f"{_chart_period(key)}: {n:,} release{'s' * (n != 1)}")
+        bars.append(
+            f'<rect class="pq-chart-bar" data-period="{html.escape(key)}" data-count="{n}" x="{x + step * 0.1:.1f}" '
+            f'y="{_CHART_TOP + plot_h - h:.1f}" width="{step * 0.8:.1f}" height="{h:.1f}"><title>{tip}</title></rect>'
+        )
+        if n and len(counts) <= CHART_LABELS * 2:  # counts over the bars while there is room for them
+            bars.append(
+                f'<text class="pq-chart-count" x="{x + step / 2:.1f}" y="{_CHART_TOP + plot_h - h - 3:.1f}" '
+                f'text-anchor="middle" aria-hidden="true">{n:,}</text>'
+            )
+        named = (key.endswith("-01") or len(counts) <= CHART_LABELS) if monthly else i % every == 0
+        if named:
+            text = key[:4] if monthly and len(counts) > CHART_LABELS else _chart_short(key)
+            labels.append(
+                f'<text class="pq-chart-label" x="{x + step / 2:.1f}" y="{CHART_HEIGHT - 5}" '
+                f'text-anchor="middle">{html.escape(text)}</text>'
+            )
+    axis = (
+        f'<text class="pq-chart-label" x="{_CHART_LEFT - 6}" y="{_CHART_TOP + 10}" text-anchor="end">{top:,}</text>'
+        f'<text class="pq-chart-label" x="{_CHART_LEFT - 6}" y="{_CHART_TOP + plot_h}" text-anchor="end">0</text>'
+        f'<line class="pq-chart-axis" x1="{_CHART_LEFT}" x2="{CHART_WIDTH}" y1="{_CHART_TOP + plot_h}" '
+        f'y2="{_CHART_TOP + plot_h}"></line>'
+    )
+    label = html.escape(_chart_description(counts, question), quote=True)
+    return (
+        f'<figure class="pq-chart"><svg role="img" aria-label="{label}" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" '
+        f'xmlns="http://www.w3.org/2000/svg">{axis}{"".join(bars)}{"".join(labels)}</svg>'
+        "</figure>"
+    )
+
+
+def _chart_period(key: str) -> str:
+    return f"{_MONTH_ABBR[int(key[5:7]) - 1]} {key[:4]}" if len(key) == 7 else key
+
+
+def _chart_short(key: str) -> str:
+    return _MONTH_ABBR[int(key[5:7]) - 1] if len(key) == 7 else key
+
+
+def _chart_description(counts: Sequence[tuple[str, int]], question: str) -> str:
+    unit = "month" if len(counts[0][0]) == 7 else "year"
+    total = sum(n for _, n in counts)
+    top = max(n for _, n in counts)
+    peaks = ", ".join(_chart_period(k) for k, n in counts if n == top)
+    head = (
+        f"Releases by {unit} for: {_shorten(question, 120)}. {total:,} from {_chart_period(counts[0][0])} to "
+        f"{_chart_period(counts[-1][0])}; the most in {peaks} ({top:,})."
+    )
+    if len(counts) > CHART_LABELS * 2:
+        return head
+    return head + " " + "; ".join(f"{_chart_period(k)}: {n:,}" for k, n in counts) + "."
 
 
 # The labels ui.webapp puts before what was typed in a mode's prompt.

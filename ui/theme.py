@@ -60,6 +60,13 @@ CSS = """
 }
 .pq-tl-up .pq-tl-dot { top: 29px; }
 .pq-tl-down .pq-tl-dot { top: -13px; }
+.pq-chart { margin: 2px 0 12px; }
+.pq-chart svg { display: block; width: 100%; height: auto; overflow: visible; }
+.pq-chart-bar { fill: var(--color-accent); }
+.pq-chart-bar:hover { fill: var(--color-accent-soft); stroke: var(--color-accent); }
+.pq-chart-axis { stroke: var(--border-color-primary); }
+.pq-chart-label { font-size: 14px; fill: var(--body-text-color-subdued); }
+.pq-chart-count { font-size: 14px; fill: var(--body-text-color); }
 .pq-n { color: var(--color-accent); margin-right: 2px; }
 .pq-meta { font-size: 0.82rem; color: var(--body-text-color-subdued); margin-bottom: 6px; }
 .pq-meta code { font-size: 0.8rem; }

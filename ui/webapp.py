@@ -159,6 +159,7 @@ class WebApp:
         gr.api(self.api.summarize, api_name="summarize", **gen)
         gr.api(self.api.timeline, api_name="timeline", concurrency_limit=None)
         gr.api(self.api.quotes, api_name="quotes", concurrency_limit=None)
+        gr.api(self.api.count, api_name="count", concurrency_limit=None)
         gr.api(self.api.mentions, api_name="mentions", concurrency_limit=None)
         gr.api(self.api.names, api_name="names", concurrency_limit=None)
         gr.api(self.api.releases, api_name="releases", concurrency_limit=None)
