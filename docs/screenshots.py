@@ -1,10 +1,10 @@
 """Retakes the README's screenshots: a cited answer with its sources, a release summary, a timeline, a
-speaker's quotes and every release naming an organisation.
+speaker's quotes, every release naming an organisation, and a counting question's chart.
 
     PRESSQA_INDEX=/tmp/pq-docs pressqa ingest embeddings/sample_releases
-    PRESSQA_INDEX=/tmp/pq-docs .venv/bin/python docs/screenshots.py [answer summary timeline quotes mentions]
+    PRESSQA_INDEX=/tmp/pq-docs .venv/bin/python docs/screenshots.py [answer summary timeline quotes mentions count]
 
-Names given, only those are taken (the timeline, the quotes and the mentions need no model).
+Names given, only those are taken (the timeline, the quotes, the mentions and the count need no model).
 
 Needs Debian's chromium (/usr/bin/chromium) and the `playwright` Python package; takes a few minutes
 on a CPU, since it asks the real model.
@@ -24,6 +24,7 @@ RELEASE = "Millbrook Bridge"
 STORY = "Riverton Transit Authority buses and fares"
 SPEAKER = "Elena Voss"
 NAMED = "Riverton Transit Authority"
+COUNT = "Which year had the most releases about Riverton?"
 TIMEOUT_MS = 600_000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
@@ -72,7 +73,18 @@ def mentions(page: Page) -> None:
     _mode(page, "Mentions", NAMED, "mentions")
 
 
-VIEWS = {"answer": answer, "summary": summary, "timeline": timeline, "quotes": quotes, "mentions": mentions}
+def count(page: Page) -> None:
+    _mode(page, "Ask", COUNT, "count")
+
+
+VIEWS = {
+    "answer": answer,
+    "summary": summary,
+    "timeline": timeline,
+    "quotes": quotes,
+    "mentions": mentions,
+    "count": count,
+}
 
 
 def main() -> None:
