@@ -15,7 +15,7 @@ from qa.question_types import answer_type
 from qa.reader import ReaderSteps, instruction_for, read_answer
 from qa.types import Answer, Passage
 
-__all__ = ["AnswerStream", "build_answer", "is_refusal", "not_found_text"]
+__all__ = ["AnswerStream", "ReadyAnswerStream", "build_answer", "is_refusal", "not_found_text"]
 
 
 @dataclass
@@ -72,3 +72,21 @@ class AnswerStream:
         text = not_found_text(self.question, missing)
         self.answer = Answer(text, False, (), tuple(self.passages), self.question, timings, kind, "refused")
         return text
+
+
+@dataclass
+class ReadyAnswerStream:
+    """An answer made without the model (read from the quotes kept at ingest, or counted), in the shape of
+    AnswerStream: the whole text at once, no model to load (`generator` None)."""
+
+    question: str
+    answer: Answer
+    generator: None = None
+    raw: str = ""
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        return self.answer.passages
+
+    def __iter__(self) -> Iterator[str]:
+        yield self.answer.text

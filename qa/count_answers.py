@@ -10,8 +10,8 @@ chart and the JSON of the CLI and the API.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from embeddings.index import CountedRelease, Index, ReleaseCount
@@ -19,7 +19,7 @@ from embeddings.release_text_index import phrase_forms
 from embeddings.text.word_forms import forms, word_list
 from qa.count_questions import CountQuestion, Period
 from qa.summarize import release_passage
-from qa.types import Answer, Citation, Passage
+from qa.types import Answer, Citation
 
 EXAMPLES_CITED = 3
 # A total's chart goes by year when its span is longer than this many months, else by month: 24 monthly
@@ -244,21 +244,3 @@ def _citations(index: Index, chosen: Sequence[CountedRelease], asked: CountQuest
 def _example_line(c: Citation) -> str:
     when = c.passage.date.isoformat() if c.passage.date else "undated"
     return f"- {when}: {c.passage.title} [{c.n}]"
-
-
-@dataclass
-class CountAnswerStream:
-    """A counted answer in the shape of qa.answer.AnswerStream: the whole text at once, no model to load
-    (`generator` None)."""
-
-    question: str
-    answer: Answer
-    generator: None = None
-    raw: str = ""
-
-    @property
-    def passages(self) -> tuple[Passage, ...]:
-        return self.answer.passages
-
-    def __iter__(self) -> Iterator[str]:
-        yield self.answer.text

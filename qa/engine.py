@@ -14,16 +14,16 @@ from embeddings.index import EmbeddingModelMissingError, Filters, Index
 from embeddings.ingest import Ingestor
 from embeddings.settings import Settings
 from embeddings.types import Release
-from qa.answer import AnswerStream
+from qa.answer import AnswerStream, ReadyAnswerStream
 from qa.choice import AUTO, ModelChoice, choose
 from qa.conversation import needs_rewrite, standalone_question, with_context
-from qa.count_answers import CountAnswerStream, answer_count
+from qa.count_answers import answer_count
 from qa.count_questions import CountQuestion, Period, count_question, topic_terms
 from qa.generate import get_generator
 from qa.grounding import names_topic, topic_names
 from qa.mentions import mentions_answer
 from qa.prompt import SummaryLength
-from qa.quote_answers import QUOTES_LISTED, QuoteAnswerStream, answer_quote_question, list_quotes
+from qa.quote_answers import QUOTES_LISTED, answer_quote_question, list_quotes
 from qa.quote_questions import quote_question, speaker_and_topic
 from qa.reader import ReaderSteps
 from qa.retrieve import RetrievalConfig, Retriever
@@ -113,16 +113,16 @@ class Engine:
         model: str | None = None,
         stop: threading.Event | None = None,
         max_new_tokens: int | None = None,
-    ) -> AnswerStream | QuoteAnswerStream | CountAnswerStream:
+    ) -> AnswerStream | ReadyAnswerStream:
         """Retrieves at once; the model loads only when the answer needs it: to rewrite a follow-up, or on
         the first token generated (a question refused by the name check never loads one). A question about
         a quotation is answered from the quotes kept at ingest when they hold its answer, and a counting
         question by counting the releases (no model)."""
         question = self.check_question(question)
         if (counted := self.count_answer(question, filters)) is not None:
-            return CountAnswerStream(question, counted)
+            return ReadyAnswerStream(question, counted)
         if not history and (quoted := self.quote_answer(question, k, filters)) is not None:
-            return QuoteAnswerStream(question, quoted)
+            return ReadyAnswerStream(question, quoted)
         timings: dict[str, float] = {}
         if history:
             t0 = time.perf_counter()

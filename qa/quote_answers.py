@@ -12,7 +12,7 @@ refuses a name the passages do not mention.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from embeddings.index import Filters, Index, StoredQuote
@@ -186,21 +186,3 @@ def _answer(text: str, question: str, quotes: Sequence[StoredQuote], index: Inde
         passages.append(whole)
     return Answer(text, bool(citations), tuple(citations), tuple(passages), question, answer_type="person",
                   method="quote", key=key, quotes=tuple(kept))  # fmt: skip
-
-
-@dataclass
-class QuoteAnswerStream:
-    """An answer read from the kept quotes, in the shape of qa.answer.AnswerStream: the whole text at once,
-    no model to load (`generator` None)."""
-
-    question: str
-    answer: Answer
-    generator: None = None
-    raw: str = ""
-
-    @property
-    def passages(self) -> tuple[Passage, ...]:
-        return self.answer.passages
-
-    def __iter__(self) -> Iterator[str]:
-        yield self.answer.text
