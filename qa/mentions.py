@@ -1,5 +1,6 @@
-"""Every release that names a person or organisation, counted by month: a lookup over the names read at
-ingest (embeddings/name_table.py), so the list is exhaustive, not a search's first results. The answer
+"""Every release that names a person or organisation, counted by month (a re-issued release once): a lookup
+over the names read at ingest (embeddings/name_table.py), so the list is exhaustive, not a search's first
+results. The answer
 states the count and the months, cites the newest releases at their first mention of the name, and carries
 the whole list for the CLI's and the API's JSON."""
 
@@ -34,6 +35,9 @@ def mentions_answer(
     index: Index, name: str, kind: str | None = None, filters: Filters | None = None, cited: int = MENTIONS_CITED
 ) -> Answer:
     found = [n for n in index.named_in(name, kind) if _within(n, filters)]
+    # A release published under several ids (embeddings/reissues.py) is one release, counted at its first id.
+    again = {rid for group in index.reissues(n.release_id for n in found) for rid in group[1:]}
+    found = [n for n in found if n.release_id not in again]
     if not found:
         what = {"person": "person", "organisation": "organisation"}.get(kind or "", "person or organisation")
         return Answer(f"No indexed release names a {what} called {name}.", False, question=name, method="refused")

@@ -49,6 +49,23 @@ def test_names_are_kept_found_by_any_form_and_narrow_a_search(writable_index_dir
     index.close()
 
 
+def test_a_reissued_release_is_counted_once(writable_index_dir: Path, encoder) -> None:
+    from dataclasses import replace
+
+    from embeddings.settings import get_settings
+    from qa.engine import Engine
+
+    index = Index.open(writable_index_dir, encoder.name, encoder.dim)
+    fares = index.release("rta_fares_2024")
+    Ingestor(index, encoder).ingest([replace(fares, id="rta_fares_2024_again")])
+    assert len(index.named_in("Riverton Transit Authority")) == 4, "the store lists both ids"
+    index.close()
+    engine = Engine.open(get_settings(index=writable_index_dir))
+    answer = engine.mentions("Riverton Transit Authority")
+    assert answer.key == "3" and [n.release_id for n in answer.named_in].count("rta_fares_2024_again") == 0
+    assert "By month: 2023-11 1, 2024-05 1, 2025-09 1." in answer.text
+
+
 def test_pressqa_mentions_lists_every_release_by_month_and_names_the_most_named(sample_index_dir: Path) -> None:
     result = run("mentions", "Riverton Transit Authority", "--json", index=sample_index_dir)
     assert result.returncode == 0, result.stderr
