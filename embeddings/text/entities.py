@@ -90,7 +90,7 @@ _COMPANY_SUFFIXES = frozenset(
     "inc. inc llc l.l.c. corp. corp corporation co. company ltd. ltd limited plc llp lp holdings group".split()
 )
 # Words that make a name an organisation's besides the heads and the shared list.
-_MORE_ORG_WORDS = frozenset("treasury congress".split())
+_MORE_ORG_WORDS = frozenset("treasury congress labs laboratories laboratory".split())
 _PERSON_SUFFIXES = frozenset("jr. sr. ii iii iv".split())
 # Plurals that end names ("Paradyne Consulting Services", "U.S. Attorneys Office"): never possessives.
 _PLURAL_NAME_WORDS = frozenset(
