@@ -257,6 +257,10 @@ class Index:
     def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
         return self._store.allowed_chunk_ids(filters)
 
+    def allowed_release_ids(self, filters: Filters) -> set[str]:
+        """The releases the filters let through: dates (published or happened), organisation, names, ids."""
+        return self._store.allowed_release_ids(filters)
+
     def organisations(self) -> list[str]:
         return self._store.organisations()
 

@@ -420,8 +420,12 @@ class Store:
         ).fetchall()
         return [StoredChunk(*r) for r in rows]
 
-    def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
-        clauses, params = [], []
+    @staticmethod
+    def _filter_clause(filters: Filters) -> tuple[str, list[object]] | None:
+        """SQL over `releases r LEFT JOIN date_scans d` true for the releases `filters` lets through; None when
+        none can pass (a name of titles only identifies no one)."""
+        clauses: list[str] = []
+        params: list[object] = []
         # The day an event happened where the dates were read (a release from before then: its own date).
         day = "coalesce(d.event_day, r.date)" if filters.dates == "happened" else "r.date"
         if filters.since:
@@ -437,13 +441,19 @@ class Store:
         if filters.mentions is not None:
             named = name_table.matching_clause(filters.mentions)
             if named is None:
-                return np.zeros(0, dtype=np.int64)  # a name of titles only identifies no one
+                return None
             clauses.append(f"r.id IN (SELECT e.release_id FROM entities e WHERE {named[0]})")
             params += named[1]
         if filters.release_ids is not None:
             clauses.append(f"r.id IN ({','.join('?' * len(filters.release_ids))})")
             params += list(filters.release_ids)
-        where = " AND ".join(clauses) or "1"
+        return " AND ".join(clauses) or "1", params
+
+    def allowed_chunk_ids(self, filters: Filters) -> np.ndarray:
+        found = self._filter_clause(filters)
+        if found is None:
+            return np.zeros(0, dtype=np.int64)
+        where, params = found
         with self.lock:
             rows = self._db.execute(
                 "SELECT c.id FROM chunks c JOIN releases r ON r.id = c.release_id "
@@ -451,6 +461,16 @@ class Store:
                 params,
             ).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def allowed_release_ids(self, filters: Filters) -> set[str]:
+        """The releases `filters` lets through (the same rule as allowed_chunk_ids)."""
+        found = self._filter_clause(filters)
+        if found is None:
+            return set()
+        where, params = found
+        with self.lock:
+            sql = f"SELECT r.id FROM releases r LEFT JOIN date_scans d ON d.release_id = r.id WHERE {where}"
+            return {row[0] for row in self._db.execute(sql, params)}
 
     def organisations(self) -> list[str]:
         rows = self._db.execute(

@@ -117,13 +117,15 @@ def list_quotes(
 ) -> Answer:
     """Quotes as a cited list, a line each: by a speaker (every quote of theirs, a lookup), about a topic (the
     quotes of the releases a search finds, or of the speaker's releases ranked for it), or the newest."""
-    theirs = _quotes_by(index, speaker, filters) if speaker.strip() else None
+    allowed = _allowed(index, filters)
+    theirs = _quotes_by(index, speaker, filters, allowed) if speaker.strip() else None
     asked = _asked_words(about)
     if theirs is not None and not theirs:
         return Answer(f"The releases quote no one named {speaker}.", False, question=question, method="refused")
     if not asked:
-        chosen = theirs[:limit] if theirs is not None else [q for q in index.quotes(limit=limit * 4)
-                                                              if _within(q, filters)][:limit]  # fmt: skip
+        newest = index.quotes(limit=None if allowed is not None else limit)
+        chosen = theirs if theirs is not None else [q for q in newest if allowed is None or q.release_id in allowed]
+        chosen = chosen[:limit]
     else:
         confined = filters
         if theirs is not None:
@@ -152,7 +154,9 @@ def list_quotes(
     return _answer("\n".join(lines), question or about or speaker, chosen, index, key=chosen[0].speaker)
 
 
-def _quotes_by(index: Index, speaker: str, filters: Filters | None) -> list[StoredQuote]:
+def _quotes_by(
+    index: Index, speaker: str, filters: Filters | None, allowed: set[str] | None = None
+) -> list[StoredQuote]:
     """The quotes of the speaker a question names: every quote whose speaker's surname (the name's last
     identifying word) it gives, those matching more of the question's words about them first ("FBI agent
     Timothy Fuhrman": Fuhrman's; "William Sweeney of the FBI": Sweeney's)."""
@@ -161,17 +165,16 @@ def _quotes_by(index: Index, speaker: str, filters: Filters | None) -> list[Stor
     if not words:
         return []
     asked = set(name_words(speaker))
-    found = [q for q in index.quotes(speaker=words[-1]) if _within(q, filters)]
+    if allowed is None:
+        allowed = _allowed(index, filters)
+    found = [q for q in index.quotes(speaker=words[-1]) if allowed is None or q.release_id in allowed]
     best = max((len(asked & set(name_words(f"{q.speaker} {q.role}"))) for q in found), default=0)
     return [q for q in found if len(asked & set(name_words(f"{q.speaker} {q.role}"))) == best]
 
 
-def _within(quote: StoredQuote, filters: Filters | None) -> bool:
-    if filters is None or quote.date is None:
-        return filters is None or (filters.since is None and filters.until is None)
-    return (filters.since is None or quote.date >= filters.since) and (
-        filters.until is None or quote.date <= filters.until
-    )
+def _allowed(index: Index, filters: Filters | None) -> set[str] | None:
+    """The releases the filters let through (dates, organisation, names), or None for every release."""
+    return None if filters is None or filters.is_empty() else index.allowed_release_ids(filters)
 
 
 def _answer(text: str, question: str, quotes: Sequence[StoredQuote], index: Index, key: str) -> Answer:

@@ -164,3 +164,21 @@ def test_pressqa_quotes_lists_a_speakers_quotes_and_the_speakers(sample_index_di
     assert "Elena Voss" in speakers and speakers.split()[0] == "2"
     missing = json.loads(run("quotes", "--speaker", "Zorblax", "--json", index=sample_index_dir).stdout)
     assert not missing["found"] and "quote no one named Zorblax" in missing["answer"]
+
+
+def test_quote_listings_keep_to_the_filters_organisation_names_and_dates(engine) -> None:
+    from datetime import date
+
+    from embeddings.index import Filters
+
+    def releases(filters: Filters | None) -> set[str]:
+        return {q.release_id for q in engine.quotes("Elena Voss", "", filters).quotes}
+
+    both = {"riverton_bridge_repair", "halden_coastal_climate_institute"}
+    assert releases(None) == both
+    assert releases(Filters(organisation="Riverton City Council")) == {"riverton_bridge_repair"}
+    assert releases(Filters(mentions="Halden University")) == {"halden_coastal_climate_institute"}
+    assert releases(Filters(since=date(2023, 1, 1))) == {"riverton_bridge_repair"}
+    newest = engine.quotes("", "", Filters(organisation="Nimbus Labs"), limit=5).quotes
+    assert newest and {q.release_id for q in newest} <= {"nimbus-2023-apprenticeships", "nimbus_ashford_data_centre",
+                                                          "nimbus_clouddesk_advisory"}  # fmt: skip
