@@ -152,12 +152,12 @@ class Engine:
         if asked is None:
             return None
         t0 = time.perf_counter()
-
-        def search(text: str, n: int, confined: Filters | None) -> Sequence[Passage]:
-            return self.retriever.search(text, n, confined).passages
-
-        answer = answer_quote_question(asked, question, self.index, search, k or self.settings.top_k, filters)
+        answer = answer_quote_question(asked, question, self.index, self._passages, k or self.settings.top_k, filters)
         return None if answer is None else replace(answer, timings={"total": time.perf_counter() - t0})
+
+    def _passages(self, text: str, n: int, filters: Filters | None) -> Sequence[Passage]:
+        """The retrieved passages alone: what the quote answers search with (qa.quote_answers.Search)."""
+        return self.retriever.search(text, n, filters).passages
 
     def count_answer(self, question: str, filters: Filters | None = None) -> Answer | None:
         """The answer to "how many releases about X [in PERIOD]", "which month had the most releases about
@@ -206,11 +206,7 @@ class Engine:
             if len(text) > self.settings.max_question_chars:
                 self.check_question(text)  # the one message for an over-long question
         t0 = time.perf_counter()
-
-        def search(text: str, n: int, confined: Filters | None) -> Sequence[Passage]:
-            return self.retriever.search(text, n, confined).passages
-
-        answer = list_quotes(self.index, search, speaker.strip(), query.strip(), filters, limit)
+        answer = list_quotes(self.index, self._passages, speaker.strip(), query.strip(), filters, limit)
         return replace(answer, timings={"total": time.perf_counter() - t0})
 
     def quotes_for(self, text: str, filters: Filters | None = None) -> Answer:

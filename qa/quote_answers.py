@@ -100,9 +100,10 @@ def _who_said(
 def _what_said(
     ask: QuoteQuestion, question: str, index: Index, search: Search, k: int, filters: Filters | None
 ) -> Answer | None:
-    if not _quotes_by(index, ask.speaker, filters):
+    theirs = _quotes_by(index, ask.speaker, filters)
+    if not theirs:
         return None
-    return list_quotes(index, search, ask.speaker, ask.about, filters, QUOTES_SHOWN, question=question, k=k)
+    return list_quotes(index, search, ask.speaker, ask.about, filters, QUOTES_SHOWN, question, k, theirs)
 
 
 def list_quotes(
@@ -114,18 +115,21 @@ def list_quotes(
     limit: int = QUOTES_SHOWN,
     question: str = "",
     k: int = 0,
+    theirs: list[StoredQuote] | None = None,
 ) -> Answer:
     """Quotes as a cited list, a line each: by a speaker (every quote of theirs, a lookup), about a topic (the
     quotes of the releases a search finds, or of the speaker's releases ranked for it), or the newest."""
     allowed = _allowed(index, filters)
-    theirs = _quotes_by(index, speaker, filters, allowed) if speaker.strip() else None
+    if theirs is None and speaker.strip():  # "what did X say" hands on the quotes it already looked up
+        theirs = _quotes_by(index, speaker, filters, allowed)
     asked = _asked_words(about)
     if theirs is not None and not theirs:
         return Answer(f"The releases quote no one named {speaker}.", False, question=question, method="refused")
-    if not asked:
+    if not asked and theirs is not None:
+        chosen = theirs[:limit]  # newest first
+    elif not asked:  # the newest of all, those the filters let through
         newest = index.quotes(limit=None if allowed is not None else limit)
-        chosen = theirs if theirs is not None else [q for q in newest if allowed is None or q.release_id in allowed]
-        chosen = chosen[:limit]
+        chosen = [q for q in newest if allowed is None or q.release_id in allowed][:limit]
     else:
         confined = filters
         if theirs is not None:
