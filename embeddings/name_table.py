@@ -23,7 +23,7 @@ from embeddings.text.person_model import PersonModelError
 
 NAME = "names"
 # Bumped whenever the rules change what they find (embeddings/text/entities.py).
-NAME_RULES_VERSION = 1
+NAME_RULES_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
     release_id TEXT NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
