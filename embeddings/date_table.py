@@ -47,7 +47,7 @@ def put(db: sqlite3.Connection, release_id: str, text: str, published: date | No
         "INSERT INTO stated_dates(release_id, start, end, text, day, how) VALUES (?, ?, ?, ?, ?, ?)",
         [(release_id, s.start, s.end, s.text, s.day.isoformat(), s.how) for s in stated],
     )
-    main = main_event(text, published)
+    main = main_event(text, published, stated)
     day = main.day if main is not None else published
     dateline = find_dateline(text)
     db.execute(

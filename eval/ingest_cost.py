@@ -17,14 +17,14 @@ from embeddings.ingest import Ingestor
 from embeddings.load import iter_releases
 from embeddings.reissues import signature
 from embeddings.text.entities import find_entities
-from embeddings.text.event_dates import event_day, stated_dates
+from embeddings.text.event_dates import find_dateline, main_event, stated_dates
 from embeddings.text.quotes import find_quotes
 from embeddings.types import Release
 
 READERS: dict[str, Callable[[Release], object]] = {
     "signatures": lambda r: signature(r.text),
     "quotes": lambda r: find_quotes(r.text),
-    "dates": lambda r: (stated_dates(r.text, r.date), event_day(r.text, r.date)),
+    "dates": lambda r: (main_event(r.text, r.date, stated_dates(r.text, r.date)), find_dateline(r.text)),
     "names": lambda r: find_entities(r.text),
 }
 

@@ -12,8 +12,10 @@ refuses a name the passages do not mention.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+
+import Stemmer
 
 from embeddings.index import Filters, Index, StoredQuote
 from embeddings.text.name_kinds import name_words
@@ -49,15 +51,28 @@ def _asked_words(text: str) -> set[str]:
 
 
 def _stem(word: str) -> str:
-    """Plural and tense endings off, so that "fraud" asks for "frauds" and "protect" for "protecting"."""
-    for end in ("ing", "ed", "es", "s"):
-        if word.endswith(end) and len(word) - len(end) >= 4:
-            return word[: -len(end)]
-    return word
+    """The word's Snowball stem, as the lexical index takes it: "frauds" asks for "fraud", "convictions" for
+    "convicted", "sentences" for "sentenced"."""
+    return _stemmer.stemWord(word)
+
+
+_stemmer = Stemmer.Stemmer("english")
 
 
 def _held(asked: set[str], text: str) -> float:
     return len(asked & _asked_words(text)) / len(asked) if asked else 0.0
+
+
+def _release_words(
+    index: Index, asked: set[str], release_ids: Iterable[str]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Share of the asked words each release holds, title and text, and its title alone."""
+    in_release, in_title = {}, {}
+    for rid in release_ids:
+        if (release := index.release(rid)) is not None:
+            in_release[rid] = _held(asked, f"{release.title}\n{release.text}")
+            in_title[rid] = _held(asked, release.title)
+    return in_release, in_title
 
 
 def _rank(quote: StoredQuote, passages: Sequence[Passage]) -> int:
@@ -86,12 +101,13 @@ def _who_said(
     releases = list(dict.fromkeys(p.release_id for p in passages))[:WHO_SAID_RELEASES]
     # The asked words the quote holds come first; those its release holds elsewhere ("after the Nampa Wal-Mart
     # assault convictions") tell apart two quotes that say much the same.
-    in_release = {rid: _held(asked, r.text) for rid in releases if (r := index.release(rid)) is not None}
+    in_release, in_title = _release_words(index, asked, releases)
     scored = [_Scored(q, _held(asked, q.text), _rank(q, passages)) for q in index.quotes(release_ids=releases)]
     scored = [s for s in scored if s.held >= MIN_WORDS_HELD]
     if not scored:
         return None
-    best = max(scored, key=lambda s: (s.held + in_release.get(s.quote.release_id, 0.0), -s.rank)).quote
+    rid = lambda s: s.quote.release_id  # noqa: E731
+    best = max(scored, key=lambda s: (s.held + in_release.get(rid(s), 0.0), in_title.get(rid(s), 0.0), -s.rank)).quote
     role = f", {best.role}," if best.role else ""
     text = f"{best.speaker}{role} said it [1]: “{best.text}”"
     return _answer(text, question, [best], index, key=best.speaker)
@@ -137,12 +153,19 @@ def list_quotes(
             confined = replace(filters or Filters(), release_ids=releases)
         passages = search(about, max(k, limit * 4), confined)
         # Releases ranked for the topic: the search finds what a release is about from all of its text, where
-        # the quote itself may not name the topic ("the Lorenzana organization").
+        # the quote itself may not name the topic ("the Lorenzana organization"). A case's releases all match
+        # its name, so the asked words come first, as for "who said": those the quote holds plus those its
+        # release holds ("sentences", "27-year" tell the sentencing from the plea), then those its title
+        # holds; then the search's order.
         release_rank = {rid: i for i, rid in enumerate(dict.fromkeys(p.release_id for p in passages))}
+        in_release, in_title = _release_words(index, asked, release_rank)
         pool = theirs if theirs is not None else index.quotes(release_ids=list(release_rank))
         scored = [_Scored(q, _held(asked, q.text), _rank(q, passages)) for q in pool]
         relevant = [s for s in scored if s.quote.release_id in release_rank or s.held > 0]
-        relevant.sort(key=lambda s: (release_rank.get(s.quote.release_id, len(release_rank)), -s.held, s.rank))
+        last = len(release_rank)
+        rid = lambda s: s.quote.release_id  # noqa: E731
+        relevant.sort(key=lambda s: (-(s.held + in_release.get(rid(s), 0.0)), -in_title.get(rid(s), 0.0),
+                                     release_rank.get(rid(s), last), s.rank))  # fmt: skip
         chosen = [s.quote for s in relevant[:limit]]
         if not chosen:
             who = " and ".join(sorted({q.speaker for q in theirs})) if theirs else "anyone"
@@ -161,19 +184,38 @@ def list_quotes(
 def _quotes_by(
     index: Index, speaker: str, filters: Filters | None, allowed: set[str] | None = None
 ) -> list[StoredQuote]:
-    """The quotes of the speaker a question names: every quote whose speaker's surname (the name's last
-    identifying word) it gives, those matching more of the question's words about them first ("FBI agent
-    Timothy Fuhrman": Fuhrman's; "William Sweeney of the FBI": Sweeney's)."""
+    """The quotes of the speaker a question names: every quote whose speaker has the name's surname and no
+    other given name ("Timothy Fuhrman": not John Fuhrman's; "Andre Birotte": Andr Birotte's too, the accent
+    lost in the scrape; "William Sweeney": a quote the release gives to "Sweeney" alone), those matching
+    more of the question's words about them first, in name or role ("FBI agent Timothy Fuhrman", "William
+    Sweeney of the FBI"), newest first within each."""
     name = re.split(r"\s+(?:of|from|at|with)\s+|,\s*", speaker)[0]
-    words = name_words(name)
+    words = [w for w in name_words(name) if w not in _NAME_SUFFIXES]
     if not words:
         return []
-    asked = set(name_words(speaker))
     if allowed is None:
         allowed = _allowed(index, filters)
     found = [q for q in index.quotes(speaker=words[-1]) if allowed is None or q.release_id in allowed]
-    best = max((len(asked & set(name_words(f"{q.speaker} {q.role}"))) for q in found), default=0)
-    return [q for q in found if len(asked & set(name_words(f"{q.speaker} {q.role}"))) == best]
+    asked = [w for w in name_words(speaker) if w not in _NAME_SUFFIXES]
+    given = [w for w in words[:-1] if len(w) > 1]
+    theirs = [q for q in found if not _other_person(given, words[-1], q.speaker)]
+    matched = {id(q): sum(_same_word(w, name_words(f"{q.speaker} {q.role}")) for w in asked) for q in theirs}
+    return sorted(theirs, key=lambda q: -matched[id(q)])  # stable: newest first within a count
+
+
+# Ends of names that are not a given name or a surname.
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+
+
+def _same_word(word: str, among: Sequence[str]) -> bool:
+    """The word, or one it begins or that begins it ("andr" for "andre": accents lost), is among `among`."""
+    return any(w == word or (min(len(w), len(word)) >= 3 and (w.startswith(word) or word.startswith(w))) for w in among)
+
+
+def _other_person(given: Sequence[str], surname: str, speaker: str) -> bool:
+    """The speaker has given names, and none of them is one of those asked: another person of the surname."""
+    theirs = [w for w in name_words(speaker) if w not in _NAME_SUFFIXES and w != surname and len(w) > 1]
+    return bool(given) and bool(theirs) and not any(_same_word(w, given) for w in theirs)
 
 
 def _allowed(index: Index, filters: Filters | None) -> set[str] | None:

@@ -19,7 +19,7 @@ _WHO_SAID = re.compile(
     re.IGNORECASE,
 )
 _WHAT_SAID = re.compile(
-    rf"^(?:what|how)\s+(?:did|does|has|had|do)\s+(?P<who>.+?)\s+{_SAY}\b(?:\s+(?:about|on|regarding|of|when|after)\s+"
+    rf"^(?:what|how)\s+(?:did|does|has|had|do)\s+(?P<who>.+?)\s+{_SAY}\b(?:\s+(?:about|on|regarding|concerning|of|to|in|at|when|after)\s+"
     r"(?P<about>.+))?$",
     re.IGNORECASE,
 )

@@ -182,3 +182,55 @@ def test_quote_listings_keep_to_the_filters_organisation_names_and_dates(engine)
     newest = engine.quotes("", "", Filters(organisation="Nimbus Labs"), limit=5).quotes
     assert newest and {q.release_id for q in newest} <= {"nimbus-2023-apprenticeships", "nimbus_ashford_data_centre",
                                                           "nimbus_clouddesk_advisory"}  # fmt: skip
+
+
+def test_an_unclosed_quote_mark_runs_to_its_paragraph_end_and_a_broken_paragraph_is_rejoined() -> None:
+    text = (
+        "Two jail officers were charged today.\n\n"
+        'U.S. Attorney Dana K. Ferris said, "Officers who abuse the inmates in their care betray the public trust. '
+        "We will prosecute every such case.\n\n"
+        "The case was investigated by the FBI.\n\n"
+        "Jails must be safe for the people held in them and for the officers who guard them, said Director Ilse "
+        "Marrow of the county jail. Our staff will cooperate fully with every\n\ninvestigation.\n\n"
+        '"No one is above the law," said Sheriff Tomas Quill.'
+    )
+    quotes = _by_speaker(text)
+    ferris = quotes["Dana K. Ferris"]
+    assert text[ferris.start : ferris.end] == (
+        "Officers who abuse the inmates in their care betray the public trust. We will prosecute every such case."
+    )
+    marrow = quotes["Ilse Marrow"]
+    assert text[marrow.start : marrow.end].endswith("with every\n\ninvestigation.")
+    quill = quotes["Tomas Quill"]  # the marks after the unclosed one still pair
+    assert text[quill.start : quill.end] == "No one is above the law"
+
+
+QUOTED_TWICE = [
+    Release("birotte-board", "Man Sentenced for Running the Lost Boy Bulletin Board", (
+        "LOS ANGELES - A man who ran the Lost Boy bulletin board was sentenced today to 35 years in prison.\n\n"
+        "The people who ran this bulletin board hid behind encryption to trade images of abuse, said U.S. Attorney "
+        "Andr Birotte Jr. We tracked every member we could identify.")),  # the accent was lost in the scrape
+    Release("birotte-theft", "Two Convicted of Identity Theft Ring", (
+        "LOS ANGELES - Two men were convicted today of running an identity theft ring.\n\n"
+        "Identity theft is a fundamental invasion of privacy that cannot be tolerated in this district, said U.S. "
+        "Attorney Andre Birotte Jr.")),
+    Release("birotte-other", "County Clerk Speaks on the Bulletin Board Case", (
+        "A county clerk spoke about the bulletin board case at a meeting today.\n\n"
+        "Our records office will help the investigators with everything they ask of us, said County Clerk John "
+        "Birotte.")),
+]  # fmt: skip
+
+
+def test_what_did_x_say_finds_the_speaker_across_spellings_but_not_a_namesake(tmp_path: Path, encoder) -> None:
+    from embeddings.settings import get_settings
+    from qa.engine import Engine
+
+    index = Index.open(tmp_path / "index", encoder.name, encoder.dim)
+    Ingestor(index, encoder).ingest(QUOTED_TWICE)
+    index.close()
+    engine = Engine.open(get_settings(index=tmp_path / "index"))
+    answer = engine.quote_answer("What did US Attorney Andre Birotte say about the Lost Boy bulletin board?")
+    assert answer is not None and answer.method == "quote"
+    assert [c.passage.release_id for c in answer.citations] == ["birotte-board", "birotte-theft"]
+    said_to = engine.quote_answer("What did Andre Birotte say to the victims of identity theft?")
+    assert said_to is not None and said_to.citations[0].passage.release_id == "birotte-theft"

@@ -240,6 +240,8 @@ def last_weekday(weekday: int, published: date, *, before: bool = False) -> date
 # after the dateline (300 loses 4 releases, 200 loses 36); past it, DOJ releases recount earlier steps of
 # the case ("previously pleaded guilty on July 10").
 LEAD_CHARS = 600
+# Text past the lead that finishes its last sentence, for finding where the event's sentence ends.
+SENTENCE_CHARS = 2_000
 # Days that date something other than the event: "the July 2 attack", "Tuesday's attack", "responsible
 # for an attack Jan. 7", "since Oct. 1", "between Oct. 24 and Dec. 20", and days ahead ("will be sentenced
 # on May 3"). ISAF: 4 releases more right with this rule.
@@ -276,25 +278,28 @@ def is_confirmation(text: str, stated: StatedDate) -> bool:
     )
 
 
-def main_event(text: str, published: date | None) -> StatedDate | None:
+def main_event(text: str, published: date | None, stated: list[StatedDate] | None = None) -> StatedDate | None:
     """The stated day the release is about, or None where its lead states none.
 
     The first sentence of the lead that states a day of the event holds it; of its days, the first that is
     not a night. Background days never count; confirmation days only where nothing else is stated; nor, for
     a dated release, days more than RECENT_DAYS before it or after it ("indicted today for the May 1, 2010
-    attempted bombing": the indictment, not the bombing, is the release's event).
+    attempted bombing": the indictment, not the bombing, is the release's event). `stated`: the release's
+    stated_dates, where the caller has them already.
     """
     dateline = find_dateline(text)
     lead_end = (dateline.end if dateline else 0) + LEAD_CHARS
     candidates = [
         s
-        for s in stated_dates(text, published)
+        for s in (stated_dates(text, published) if stated is None else stated)
         if s.start < lead_end and not is_background(text, s) and _recent(s.day, published)
     ]
     events = [s for s in candidates if not is_confirmation(text, s)]
     if not events:
         return candidates[0] if candidates else None
-    sentence_end = next(sp.end for sp in split_sentences(text) if sp.end > events[0].start)
+    # The lead's sentences only: the event is in the lead, and a sentence ends where it ends in the whole text.
+    lead = text[: lead_end + SENTENCE_CHARS]
+    sentence_end = next((sp.end for sp in split_sentences(lead) if sp.end > events[0].start), len(lead))
     in_sentence = [s for s in events if s.start < sentence_end]
     return next((s for s in in_sentence if s.how not in _VAGUE), in_sentence[0])
 

@@ -46,7 +46,7 @@ _PARAGRAPHS = re.compile(r"\n\s*\n|\n(?=\S)")
 MIN_QUOTE_WORDS = 6
 # Bumped whenever these rules change what they find: an index read by older rules is read again by its next
 # ingest (embeddings.quote_table).
-QUOTE_RULES_VERSION = 1
+QUOTE_RULES_VERSION = 2
 _ROLE_EDGES = " ,.;:"
 # Words of a title that stand before a speaker's name inside one run of capitalised words ("FBI Director
 # Christopher A. Wray", "Chief Postal Inspector Cottrell", "EPA Regional Administrator Pete Lopez").
@@ -93,6 +93,8 @@ def _with_full_names(text: str, quotes: list[Quote]) -> list[Quote]:
     """ "..., Branda said." -> Joyce R. Branda, with the role an earlier attribution gave her: a release
     names its speaker in full once, then by surname. The fullest person name in the release whose words hold
     the speaker's is the speaker."""
+    if not quotes:
+        return quotes  # reading the release's names costs more than finding its quotes
     people = {name: name_words(name) for *_, run, _ in named_spans("person", text) if (name := _bare_name(run))}
     roles = {q.speaker: q.role for q in quotes if q.role}
     out = []
@@ -109,7 +111,7 @@ def _with_full_names(text: str, quotes: list[Quote]) -> list[Quote]:
 def _attributed_paragraphs(text: str) -> Iterator[Quote]:
     start = 0
     introduced: re.Match[str] | None = None
-    for m in [*_PARAGRAPHS.finditer(text), None]:
+    for m in [*_paragraph_breaks(text), None]:
         end = m.start() if m else len(text)
         if introduced and (quote := _introduced_paragraph(text, start, end, introduced["who"])):
             yield quote
@@ -117,6 +119,14 @@ def _attributed_paragraphs(text: str) -> Iterator[Quote]:
             yield from _paragraph_quotes(text, start, end)
         introduced = _SAID_COLON.search(text[start:end])
         start = m.end() if m else len(text)
+
+
+def _paragraph_breaks(text: str) -> Iterator[re.Match[str]]:
+    """Breaks between paragraphs, less those the scrape put inside a sentence: "... to stop schemes that
+    imperil scarce health care" + blank line + "resources." is one paragraph."""
+    for m in _PARAGRAPHS.finditer(text):
+        if not (text[m.end() : m.end() + 1].islower() and text[: m.start()].rstrip()[-1:].isalpha()):
+            yield m
 
 
 def _introduced_paragraph(text: str, start: int, end: int, who: str) -> Quote | None:
@@ -130,7 +140,9 @@ def _introduced_paragraph(text: str, start: int, end: int, who: str) -> Quote | 
 
 
 def _paragraph_quotes(text: str, start: int, end: int) -> Iterator[Quote]:
-    sentences = [(start + s.start, start + s.end) for s in split_sentences(text[start:end])]
+    sentences = [
+        piece for s in split_sentences(text[start:end]) for piece in _after_suffix(text, start + s.start, start + s.end)
+    ]
     for i, (a, b) in enumerate(sentences):
         sentence = text[a:b]
         if '"' in sentence or "“" in sentence:
@@ -161,6 +173,23 @@ def _paragraph_quotes(text: str, start: int, end: int) -> Iterator[Quote]:
         more = text[b:rest_end].strip()
         quoted = " ".join(part for part in (before, f"{words}." if more else words, more) if part)
         yield Quote(speaker, role, " ".join(quoted.split()), begin, rest_end)
+
+
+def _after_suffix(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The sentence, cut after a name's "Jr." or "Sr." that a new sentence follows: the splitter keeps them
+    inside a sentence ("Ralph J. Marra Jr. of ..."), but "..., said Acting U.S. Attorney Cohen Jr. When his
+    scheme collapsed, ..." ends the attribution there."""
+    pieces, at = [], start
+    for m in _SUFFIX_THEN_SENTENCE.finditer(text, start, end):
+        pieces.append((at, m.start() + 1))
+        at = m.end()
+    return [*pieces, (at, end)]
+
+
+# "Jr." or "Sr.", then a word that starts sentences and not names.
+_SUFFIX_THEN_SENTENCE = re.compile(
+    r"(?<=\b[JS]r)\.\s+(?=(?:We|Our|The|This|These|That|It|I|He|She|They|His|Her|Their|When|As|In|With|Today)\b)"
+)
 
 
 def _attributed(sentence: str) -> bool:
@@ -194,27 +223,43 @@ def _quote_begins(text: str, sentences: Sequence[tuple[int, int]], i: int, speak
     return start
 
 
-def _marked_spans(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each marked passage, quote marks included, pairing marks in order: a short "poor"
-    must close before the next quote opens, or the text between two quotes would read as one."""
+def _marked_spans(text: str) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, closed) of each marked passage, quote marks included, pairing marks in order: a short
+    "poor" must close before the next quote opens, or the text between two quotes would read as one. A mark
+    the paragraph does not close (the scrape lost it: 'Yates said, "We recognize ... such conduct.') marks
+    the rest of the paragraph (to a blank line), closed=False."""
     opened: int | None = None
     for m in re.finditer(r"[“”\"]", text):
         mark = m.group()
+        if opened is not None and (blank := _BLANK_LINE.search(text, opened, m.start())):
+            yield opened, blank.start(), False
+            opened = None
         if opened is None and mark in '“"':
             opened = m.start()
         elif opened is not None and mark in '”"':
-            yield opened, m.end()
+            yield opened, m.end(), True
             opened = None
         elif mark == "“":
             opened = m.start()  # an opening mark never closed: start again here
+    if opened is not None:
+        blank = _BLANK_LINE.search(text, opened)
+        yield opened, blank.start() if blank else len(text), False
+
+
+# A paragraph's end, where an open quote mark is closed if the text does not close it: a quote may run on
+# over a single line break ("...gun violence.\nWe are increasing ...").
+_BLANK_LINE = re.compile(r"\n\s*\n")
 
 
 def _marked_quotes(text: str) -> Iterator[Quote]:
     last: Quote | None = None
-    for start, end in _marked_spans(text):
-        words = text[start + 1 : end - 1].strip(" ,")
+    for start, end, closed in _marked_spans(text):
+        inside_end = end - 1 if closed else len(text[:end].rstrip())
+        words = text[start + 1 : inside_end].strip(" ,")
         line_end = text.find("\n", end)
         after = _MARKED_ATTRIBUTION.match(text[end : min(end + 160, line_end if line_end >= 0 else len(text))])
+        if not closed:
+            after = None  # the quote runs to the paragraph's end; only an attribution before it names its speaker
         # A marked piece with its attribution right after it is a quote however short (“The people are
         # respecting us,” Rahman said. “They ask us ...”).
         if len(words.split()) < (3 if after else MIN_QUOTE_WORDS) or "\n\n" in words:
@@ -225,10 +270,10 @@ def _marked_quotes(text: str) -> Iterator[Quote]:
             before = re.search(rf"(?P<who>{_NAME})\s+{_VERB}[,:]?\s*$", text[max(0, start - 120) : start])
             who = before["who"] if before else ""
         speaker, role = _speaker(who)
-        if not speaker and last is not None and "\n" not in text[last.end : start]:
+        if not speaker and closed and last is not None and "\n" not in text[last.end : start]:
             speaker, role = last.speaker, last.role  # the same speaker goes on in the same paragraph
         if speaker:
-            inner = start + 1 + len(text[start + 1 : end - 1]) - len(text[start + 1 : end - 1].lstrip())
+            inner = start + 1 + len(text[start + 1 : inside_end]) - len(text[start + 1 : inside_end].lstrip())
             last = Quote(speaker, role, " ".join(words.split()), inner, inner + len(words))
             yield last
 
