@@ -23,7 +23,7 @@ from qa.generate import get_generator
 from qa.grounding import names_topic, topic_names
 from qa.mentions import mentions_answer
 from qa.prompt import SummaryLength
-from qa.quote_answers import QUOTES_LISTED, answer_quote_question, list_quotes
+from qa.quote_answers import QUOTES_LISTED, answer_quote_question, is_quoted, list_quotes
 from qa.quote_questions import quote_question, speaker_and_topic
 from qa.reader import ReaderSteps
 from qa.retrieve import RetrievalConfig, Retriever
@@ -214,7 +214,7 @@ class Engine:
         text naming no quoted speaker is searched as a topic)."""
         text = self.check_question(text)
         speaker, about = speaker_and_topic(text)
-        if not about and not self.index.quotes(speaker=speaker.split()[-1] if speaker.split() else "", limit=1):
+        if not about and not is_quoted(self.index, speaker):
             speaker, about = "", speaker
         return self.quotes(speaker, about, filters)
 

@@ -189,8 +189,7 @@ def _quotes_by(
     lost in the scrape; "William Sweeney": a quote the release gives to "Sweeney" alone), those matching
     more of the question's words about them first, in name or role ("FBI agent Timothy Fuhrman", "William
     Sweeney of the FBI"), newest first within each."""
-    name = re.split(r"\s+(?:of|from|at|with)\s+|,\s*", speaker)[0]
-    words = [w for w in name_words(name) if w not in _NAME_SUFFIXES]
+    words = _name_asked(speaker)
     if not words:
         return []
     if allowed is None:
@@ -201,6 +200,19 @@ def _quotes_by(
     theirs = [q for q in found if not _other_person(given, words[-1], q.speaker)]
     matched = {id(q): sum(_same_word(w, name_words(f"{q.speaker} {q.role}")) for w in asked) for q in theirs}
     return sorted(theirs, key=lambda q: -matched[id(q)])  # stable: newest first within a count
+
+
+def _name_asked(speaker: str) -> list[str]:
+    """The identifying words of the name a question gives, its surname last: "William Sweeney of the FBI"
+    -> william, sweeney; "Andre Birotte Jr." -> andre, birotte."""
+    name = re.split(r"\s+(?:of|from|at|with)\s+|,\s*", speaker)[0]
+    return [w for w in name_words(name) if w not in _NAME_SUFFIXES]
+
+
+def is_quoted(index: Index, speaker: str) -> bool:
+    """Whether the releases quote anyone of the name's surname."""
+    words = _name_asked(speaker)
+    return bool(words) and bool(index.quotes(speaker=words[-1], limit=1))
 
 
 # Ends of names that are not a given name or a surname.

@@ -234,3 +234,5 @@ def test_what_did_x_say_finds_the_speaker_across_spellings_but_not_a_namesake(tm
     assert [c.passage.release_id for c in answer.citations] == ["birotte-board", "birotte-theft"]
     said_to = engine.quote_answer("What did Andre Birotte say to the victims of identity theft?")
     assert said_to is not None and said_to.citations[0].passage.release_id == "birotte-theft"
+    listing = engine.quotes_for("Andre Birotte, U.S. Attorney")  # a name with its title after it: a speaker
+    assert {q.release_id for q in listing.quotes} == {"birotte-board", "birotte-theft"}
