@@ -230,10 +230,12 @@ class Index:
         since: date | None = None,
         until: date | None = None,
         organisation: str | None = None,
+        within: set[str] | None = None,
     ) -> ReleaseCount:
         """Every release whose title or text holds all of `words` (each in a singular or plural form) and
-        `phrases` (their words in a row), dated within [since, until] when either is given; a release
-        published under several ids (Index.reissues) counts once, under its first id in the period."""
+        `phrases` (their words in a row), dated within [since, until] when either is given, and among
+        `within` when given (the releases other filters let through); a release published under several ids
+        (Index.reissues) counts once, under its first id in the period."""
         expression = release_text_index.match_expression(words, phrases)
         if not expression:
             raise ValueError("Nothing to count: the topic has no words.")
@@ -242,6 +244,8 @@ class Index:
                 self.index_texts(missing)
             self._texts_complete = True
         rows = self._store.matching_releases(expression, since, until, organisation)
+        if within is not None:
+            rows = [row for row in rows if row[0] in within]
         return _once_each(rows, self._reissue_groups([rid for rid, _, _ in rows]))
 
     def _reissue_groups(self, release_ids: list[str]) -> list[list[str]]:

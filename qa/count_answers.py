@@ -37,9 +37,11 @@ def answer_count(
     index: Index,
     organisation: str | None = None,
     examples: int = EXAMPLES_CITED,
+    within: set[str] | None = None,
 ) -> Answer:
-    """The counted answer: its text, a few cited examples and the series (Answer.counts)."""
-    counted = index.count_releases(asked.words, asked.phrases, asked.since, asked.until, organisation)
+    """The counted answer: its text, a few cited examples and the series (Answer.counts); `within`: only
+    those releases (what the other filters let through)."""
+    counted = index.count_releases(asked.words, asked.phrases, asked.since, asked.until, organisation, within)
     by = asked.by or _chart_unit(asked, counted, index)
     series = fill_series(counted.months(), by, *_span(asked, counted, index))
     chosen = _examples(counted, examples, _peak_keys(series) if asked.ask == "peak" else None)

@@ -162,13 +162,22 @@ class Engine:
     def count_answer(self, question: str, filters: Filters | None = None) -> Answer | None:
         """The answer to "how many releases about X [in PERIOD]", "which month had the most releases about
         X" or "releases about X per year", counted over every release (qa.count_answers); None for any other
-        question. A period the question states wins over the filters' dates."""
+        question. The filters narrow the count as they narrow a search; a period the question states wins
+        over the filters' dates."""
         asked = count_question(question)
         if asked is None:
             return None
-        if filters is not None and asked.since is None and asked.until is None:
+        if filters is None or filters.is_empty():
+            return self._count(asked, question, None)
+        stated = asked.since is not None or asked.until is not None
+        if not stated and filters.dates == "published":
             asked = replace(asked, since=filters.since, until=filters.until)
-        return self._count(asked, question, filters.organisation if filters else None)
+        within = None
+        if filters.mentions or filters.release_ids or (filters.dates == "happened" and not stated):
+            # names, ids and the days events happened are the store's filter rule, not the text index's
+            scope = replace(filters, since=None, until=None) if stated or filters.dates == "published" else filters
+            within = self.index.allowed_release_ids(scope)
+        return self._count(asked, question, filters.organisation, within)
 
     def count(
         self,
@@ -192,9 +201,11 @@ class Engine:
             raise QuestionError(f"The date range is empty: {asked.since} is after {asked.until}.")
         return self._count(asked, topic, organisation)
 
-    def _count(self, asked: CountQuestion, question: str, organisation: str | None) -> Answer:
+    def _count(
+        self, asked: CountQuestion, question: str, organisation: str | None, within: set[str] | None = None
+    ) -> Answer:
         t0 = time.perf_counter()
-        answer = answer_count(asked, question, self.index, organisation)
+        answer = answer_count(asked, question, self.index, organisation, within=within)
         return replace(answer, timings={"total": time.perf_counter() - t0})
 
     def quotes(

@@ -161,6 +161,21 @@ def test_counting_questions_are_answered_without_the_model(engine) -> None:
     assert data["method"] == "count" and {"period": "2023", "releases": 3} in data["counts"]
 
 
+def test_a_count_keeps_to_the_filters_a_search_keeps_to(engine) -> None:
+    from embeddings.index import Filters
+
+    everywhere = engine.count_answer("How many releases mention Riverton?")
+    assert everywhere.key == "8"
+    naming = engine.count_answer("How many releases mention Riverton?", Filters(mentions="Halden University"))
+    assert naming.key == "1"
+    assert [c.passage.release_id for c in naming.citations] == ["halden_coastal_climate_institute"]
+    named_both = engine.count_answer("How many releases mention Riverton?", Filters(mentions="Elena Voss"))
+    assert named_both.key == "2"
+    stated = engine.count_answer("How many releases mention Riverton in 2024?", Filters(mentions="Elena Voss"))
+    assert stated.key == "1", "the question's year and the names filter both hold"
+    assert [c.passage.release_id for c in stated.citations] == ["riverton_bridge_repair"]
+
+
 def test_count_requests_with_nothing_to_count_or_too_long_get_one_error(engine) -> None:
     with pytest.raises(QuestionError, match="The question is empty"):
         engine.count("   ")
