@@ -555,6 +555,50 @@ def names(
     typer.echo(f"wrote {written}")
 
 
+@eval_app.command("load")
+def load(
+    gold: Annotated[Path, typer.Option("--gold", help="Questions to ask: JSONL with a 'question' field.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for load.json.")],
+    url: Annotated[
+        list[str] | None, typer.Option("--url", help="A running app to send questions to (repeat for several).")
+    ] = None,
+    start: Annotated[int, typer.Option("--start", min=0, help="App processes to start here instead of --url.")] = 0,
+    index: Annotated[Path | None, typer.Option("--index", help="The index the started apps serve.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="The model the started apps use.")] = None,
+    port: Annotated[int, typer.Option("--port", help="Port of the first started app.")] = 7870,
+    users: Annotated[int, typer.Option("--users", min=1)] = 16,
+    rounds: Annotated[int, typer.Option("--rounds", min=1)] = 2,
+    auth: Annotated[str | None, typer.Option("--auth", help="USER:PASS of the apps' login.")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds an answer may take.")] = 900.0,
+) -> None:
+    """A bounded load test on loopback: USERS users ask ROUNDS questions each through /ask, each round's
+    questions sent at once; every answer's latency, and any lost or mixed up."""
+    from contextlib import nullcontext
+
+    from eval.gold import read_questions
+    from eval.load_test import run_rounds, start_servers
+    from eval.provenance import git_state, machine
+
+    if bool(url) == bool(start):
+        raise typer.BadParameter("give either --url (running apps) or --start N with --index")
+    if start and index is None:
+        raise typer.BadParameter("--start needs --index")
+    questions = [q.question for q in read_questions(gold).items]
+    login = tuple(auth.split(":", 1)) if auth else None
+    servers = start_servers(start, index, port, model, auth) if start else nullcontext(list(url or []))
+    with servers as urls:
+        result = run_rounds(urls, questions, users, rounds, login, timeout)  # type: ignore[arg-type]
+    result = {"kind": "load", "config": {"gold": str(gold), "started": start, "index": str(index or ""),
+              "model": model or ""}, "git": git_state(), "machine": machine(None, False), **result}  # fmt: skip
+    written = write_json(out, "load.json", result)
+    s = result["summary"]
+    typer.echo(f"{s['sent']} sent, {s['answered']} answered, {s['lost']} lost, {s['mixed_up']} mixed up; "
+               f"latency p50 {s['p50_s']} s, p95 {s['p95_s']} s, max {s['max_s']} s")  # fmt: skip
+    for r in s["rounds"]:
+        typer.echo(f"round {r['round']}: {r['sent']} at once, all answered in {r['wall_s']} s (p50 {r['p50_s']} s)")
+    typer.echo(f"wrote {written}")
+
+
 @eval_app.command("compare")
 def compare(
     run_a: Annotated[Path, typer.Argument(help="A run folder (or its summary.json).")],
