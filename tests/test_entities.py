@@ -136,3 +136,16 @@ def test_names_gold_is_grounded_in_its_releases() -> None:
         for e in g.entities:
             assert e.type in ("person", "organisation") and e.mentions, (g.release_id, e.name)
             assert all(m in text for m in e.mentions), (g.release_id, e.name)
+
+
+def test_titles_streets_awards_and_common_acronyms_are_no_part_of_a_name() -> None:
+    text = (
+        "Vice-Chancellor Professor Margaret Hale and Councillor Deborah Finch opened the Marram Building on "
+        "College Road. The site on Cinder Lane will host the annual Marram Lecture and the Bridge Scholars. "
+        "The council fitted CCTV and GPS trackers. Sir Alan Whitcombe chaired the Halden Harbour Board."
+    )
+    found = {(e.name, e.type) for e in find_entities(text)}
+    assert {("Margaret Hale", "person"), ("Deborah Finch", "person"), ("Alan Whitcombe", "person")} <= found
+    assert ("Halden Harbour Board", "organisation") in found
+    assert not {name for name, _ in found} & {"Marram Building", "College Road", "Cinder Lane", "Marram Lecture",
+                                              "Bridge Scholars", "CCTV", "GPS"}  # fmt: skip

@@ -110,13 +110,15 @@ _TITLE_WORDS = TITLES | _MORE_TITLES
 # General for the Troubled Asset Relief Program").
 _NOT_ENTITY_TAILS = frozenset(
     """act acts code plan program programme agreement order initiative rule rules regulation regulations
-    report system letter update release routes""".split()
+    report system letter update release routes lecture lectures prize award awards scholars scholarship
+    scholarships fellowship fellows""".split()
 )
 # Capitalised words and acronyms that name no one in these archives: document words, weapons, markets,
 # datelines, nationalities, programmes. Each was a false find on the tune split of eval/gold/names.dev.jsonl.
 _NOT_ENTITIES = frozenset(
     """update download pdf ied ieds rpg otc php sirf immediate release kabul washington afghan american
-    african-american caucasian kuwaiti usa u.s. u.s.a. medicare medicaid tricare""".split()
+    african-american caucasian kuwaiti usa u.s. u.s.a. medicare medicaid tricare
+    os lan cctv gps tv dna pin usb wi-fi url sms vpn faq""".split()
 )
 _CALENDAR_WORDS = frozenset(w.lower() for w in (*MONTHS, *MONTH_ABBREVIATIONS, *WEEKDAYS))
 # Organisations these archives name by one word, with nothing around it to say so.
@@ -530,6 +532,8 @@ def _is_place(name: _Name, text: str) -> bool:
     joined = " ".join(lowered)
     if joined in PLACES or joined in _MORE_PLACES or all(w in PLACES or w in _PLACE_HEADS for w in lowered):
         return True
+    if len(lowered) > 1 and lowered[-1] in _STREET_WORDS:
+        return True  # "College Road", "Cinder Lane": an organisation's word does not make a street one
     org_words = [w for w in lowered if w in _ORG_HEADS or w in ORG_WORDS or w in _MORE_ORG_WORDS]
     if org_words:
         return False
@@ -545,6 +549,9 @@ def _is_place(name: _Name, text: str) -> bool:
     before = text[max(0, name.start - 8) : name.start]
     in_place = re.search(r"\b(?:in|near|at|into|outside)\s+$", before)
     return bool(in_place) and len(lowered) <= 2 and not _person_cue_around(name, text)
+
+
+_STREET_WORDS = frozenset("street avenue road lane drive boulevard".split())
 
 
 def _person_cue_around(name: _Name, text: str) -> bool:

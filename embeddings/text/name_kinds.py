@@ -21,7 +21,9 @@ TITLES = frozenset(
     """u.s. us district judge chief magistrate senior assistant attorney general special agent agents acting
     deputy director president vice secretary senator sen. rep. representative governor gov. mayor officer
     sgt. sergeant lt. lieutenant capt. captain col. colonel gen. general maj. major dr. mr. mrs. ms. prof.
-    detective sheriff inspector commissioner administrator chairman ceo judges former federal""".split()
+    detective sheriff inspector commissioner administrator chairman ceo judges former federal
+    professor sir dame councillor councilor chancellor provost reverend rev. bishop minister ambassador
+    superintendent""".split()
 )
 ORG_WORDS = frozenset(
     """department office court inc. inc llc l.l.c. corp. corp corporation company co. bank service services
@@ -33,7 +35,8 @@ ORG_WORDS = frozenset(
 )
 PLACE_WORDS = frozenset(
     """province district county city island camp base valley village town state region street avenue
-    parish bay river mountains airport isla isle fort mount lake san santa port""".split()
+    parish bay river mountains airport isla isle fort mount lake san santa port lane road drive boulevard
+    square plaza quay wharf campus building""".split()
 )
 # Places a name run names without a word saying so: US states and Afghanistan's provinces, the two
 # archives pressqa is measured on, and common countries.
