@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     # converted from the GGUF, or any Hugging Face folder), or "auto": llama.cpp for GGUF models where
     # llama-cpp-python is installed. See qa/runtime.py and qa/choice.py.
     runtime: Literal["auto", "llama.cpp", "transformers"] = "auto"
+    # A model on an OpenAI-compatible server (model "openai:http://HOST:PORT/v1#MODEL", qa/server_model.py):
+    # the API key sent as a Bearer token, the seconds to wait for each piece of an answer, the context the
+    # server was started with (prompts are trimmed to fit it; llama-cpp-python's server defaults to 2048,
+    # and the README starts it with 4096), and the answers one app process asks of it at once.
+    server_api_key: str | None = None
+    server_timeout_s: float = Field(120.0, gt=0, le=3600)
+    server_context: int = Field(4096, ge=512)
+    server_requests: int = Field(4, ge=1, le=64)
     # The answer reader's steps (qa/reader.py); PRESSQA_SPAN_CHECK=false and the like turn one off to
     # measure what it adds (README, the ablation). Asking for the span first is off: with it the 1.5B refused
     # 35.3% of the answerable DOJ dev questions, against 4.4% with the plain instruction (same index, run).

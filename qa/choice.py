@@ -19,6 +19,7 @@ from pathlib import Path
 
 from qa.models import REGISTRY, available_models
 from qa.runtime import Runtime, check_runtime, physical_cores
+from qa.server_model import is_server_model
 
 AUTO = "auto"
 # By answer quality, best first (DOJ dev, right and cited: 1.5B 75.0% in llama.cpp, 0.5B 51.5%).
@@ -65,6 +66,8 @@ def _fits_in_memory(model: str) -> bool:
 
 def runtime_for(model: str, runtime: str = AUTO, quantize: bool = False) -> tuple[Runtime, str]:
     """The runtime for ``model`` (set or "auto") and why: llama.cpp for GGUF models where it is installed."""
+    if is_server_model(model):
+        return "server", "an OpenAI-compatible server"
     if runtime != AUTO:
         return check_runtime(runtime), "set"
     path = Path(model).expanduser()

@@ -28,6 +28,7 @@ from qa.quote_questions import quote_question, speaker_and_topic
 from qa.reader import ReaderSteps
 from qa.retrieve import RetrievalConfig, Retriever
 from qa.runtime import TextGenerator
+from qa.server_model import ServerGenerator
 from qa.summarize import FactSheetStream, ReleaseSummaryStream, StatusCallback, TopicSummaryStream
 from qa.timeline import TIMELINE_EVENTS, events, timeline_answer
 from qa.types import Answer, Passage
@@ -61,6 +62,8 @@ class Engine:
         self.index = index
         self.encoder = encoder
         self.retriever = Retriever(index, encoder, retrieval)
+        self._servers: dict[str, ServerGenerator] = {}
+        self._servers_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, create: bool = False, retrieval: RetrievalConfig | None = None) -> Engine:
@@ -84,6 +87,8 @@ class Engine:
 
     def generator(self, model: str | None = None) -> TextGenerator:
         choice = self.choice(model)
+        if choice.runtime == "server":
+            return self._server(choice.model)
         return get_generator(
             choice.model,
             self.settings.cache,
@@ -91,6 +96,14 @@ class Engine:
             quantize=self.settings.quantize,
             runtime=choice.runtime,
         )
+
+    def _server(self, name: str) -> ServerGenerator:
+        """The generator of a model on an OpenAI-compatible server, one per name (it holds the connections)."""
+        with self._servers_lock:
+            if name not in self._servers:
+                s = self.settings
+                self._servers[name] = ServerGenerator(name, s.server_api_key, s.server_timeout_s, s.server_context)
+            return self._servers[name]
 
     def check_question(self, question: str) -> str:
         question = question.strip()

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from typing import Literal, Protocol, get_args, runtime_checkable
 
-Runtime = Literal["transformers", "llama.cpp"]
+Runtime = Literal["transformers", "llama.cpp", "server"]
 RUNTIMES: tuple[str, ...] = get_args(Runtime)
 DEFAULT_RUNTIME: Runtime = "transformers"
 

@@ -65,6 +65,15 @@ class WebApp:
         self.export_dir = Path(tempfile.mkdtemp(prefix="pressqa-export-"))
         atexit.register(shutil.rmtree, self.export_dir, True)
 
+    @property
+    def generations_at_once(self) -> int:
+        """Answers and summaries run at once: one where the model runs in this process (it decodes one prompt
+        at a time, so the others wait in the queue and see their place in it), settings.server_requests
+        where it runs on a server, which queues or batches the requests of every app process itself."""
+        if self.engine.default_choice.runtime == "server":
+            return self.engine.settings.server_requests
+        return 1
+
     def lookup(self, release_id: str) -> Any:
         return self.engine.index.release(release_id)
 
@@ -91,7 +100,7 @@ class WebApp:
         turn_outputs = [p.chatbot, p.turns, p.sources, p.tabs, p.export, p.send, p.stop, p.msg]
         run_kwargs: dict[str, Any] = {
             "concurrency_id": GENERATE,
-            "concurrency_limit": 1,
+            "concurrency_limit": self.generations_at_once,
             "show_progress": "minimal",
             "show_progress_on": [p.chatbot],
             **private,
@@ -154,7 +163,7 @@ class WebApp:
 
     def _api(self) -> None:
         p = self.page
-        gen: dict[str, Any] = {"concurrency_id": GENERATE, "concurrency_limit": 1}
+        gen: dict[str, Any] = {"concurrency_id": GENERATE, "concurrency_limit": self.generations_at_once}
         gr.api(self.api.ask, api_name="ask", **gen)
         gr.api(self.api.summarize, api_name="summarize", **gen)
         gr.api(self.api.timeline, api_name="timeline", concurrency_limit=None)
