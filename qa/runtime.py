@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from typing import Literal, Protocol, get_args, runtime_checkable
 
 Runtime = Literal["transformers", "llama.cpp", "server"]
-RUNTIMES: tuple[str, ...] = get_args(Runtime)
+# The runtimes a setting or a bench entry can name; "server" follows from an "openai:" model name
+# (qa/server_model.py), never from PRESSQA_RUNTIME.
+RUNTIMES: tuple[str, ...] = tuple(r for r in get_args(Runtime) if r != "server")
 DEFAULT_RUNTIME: Runtime = "transformers"
 
 # Prompt + answer budget. Qwen2.5 accepts 32k tokens, but on a CPU prefill cost and KV-cache memory grow
