@@ -76,7 +76,7 @@ def _blocks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
 def bring_level(engine: MilvusChunks, view: StoreView) -> None:
     """Makes the engine hold exactly the chunks of the store's snapshot `view`."""
     stored = view.chunk_ids()
-    held = engine.chunk_ids()
+    held = engine.chunk_ids(int(stored[-1]) if len(stored) else 0)
     engine.delete(np.setdiff1d(held, stored, assume_unique=True).tolist())
     missing = np.setdiff1d(stored, held, assume_unique=True)
     if len(missing):
