@@ -5,7 +5,9 @@ It puts together the store (embeddings/store.py: releases, chunks, metadata, gen
 filters; its records and errors in embeddings/index_types.py), the dense structure (embeddings/dense.py:
 FAISS, flat or HNSW by size), BM25 (embeddings/lexical.py) and their files per generation
 (embeddings/search_files.py). A process killed mid-ingest leaves the last committed state, and search
-files that do not match the database's generation are rebuilt from it instead of being trusted.
+files that do not match the database's generation are rebuilt from it instead of being trusted. An index
+built for a vector engine (embeddings/search_backend.py) keeps its chunks there instead of in FAISS and BM25
+files, applied after each commit (embeddings/engine_search.py); everything else is read from the store alike.
 
 Other processes change the folder while this one has it open (`pressqa ingest` or `remove` beside a
 running `pressqa serve`), so every search starts by comparing the database's generation with the one its
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import reissues, release_text_index, search_files
+from embeddings import bm25_weights, date_table, reissues, release_text_index, search_files
 from embeddings.dense import (
     FLAT_MAX_VECTORS,
     HNSW_EF_CONSTRUCTION,
@@ -33,6 +35,7 @@ from embeddings.dense import (
     copy_dense,
     update_dense,
 )
+from embeddings.engine_search import EngineSearchers, bring_level, load_or_build_terms, send
 from embeddings.index_types import (
     CountedRelease,
     DamagedIndexError,
@@ -53,6 +56,15 @@ from embeddings.index_types import (
     Written,
 )
 from embeddings.lexical import LexicalIndex
+from embeddings.milvus_chunks import MilvusChunks
+from embeddings.search_backend import (
+    META_KEY,
+    BackendChoice,
+    BackendMismatchError,
+    SearchBackend,
+    check_backend,
+    from_settings,
+)
 from embeddings.search_files import Searchers
 from embeddings.store import DB_NAME, SCHEMA_VERSION, Store
 from embeddings.types import Release
@@ -64,6 +76,8 @@ __all__ = [
     "HNSW_EF_SEARCH",
     "HNSW_M",
     "SCHEMA_VERSION",
+    "BackendChoice",
+    "BackendMismatchError",
     "CountedRelease",
     "DamagedIndexError",
     "DateRangeError",
@@ -79,23 +93,33 @@ __all__ = [
     "PendingRelease",
     "ReleaseCount",
     "ReleaseInfo",
+    "SearchBackend",
     "Searchers",
     "StoredChunk",
     "StoredQuote",
 ]
 
 
+# The store's generation that the engine's chunks match, kept in the store's meta table.
+ENGINE_GENERATION = "engine_generation"
+
+
 class Index:
     """Open with `Index.open(path, model_name, dim)`; safe to share between threads."""
 
-    def __init__(self, path: Path, store: Store, model_name: str, dim: int) -> None:
+    def __init__(
+        self, path: Path, store: Store, model_name: str, dim: int, backend: BackendChoice | None = None
+    ) -> None:
         self.path = path
         self.model_name = model_name
         self.dim = dim
+        self.backend = backend or BackendChoice()
         self._store = store
+        self._engine: MilvusChunks | None = None  # connected on first use
         self._lock = store.lock  # the shared connection, and the swaps below
         self._reload_lock = threading.Lock()  # one load at a time; searches in flight never take it
-        self._searchers: Searchers | None = None  # FAISS and BM25 of one generation, loaded on first use
+        # FAISS and BM25 of one generation, or the engine's searches of it, loaded on first use
+        self._searchers: Searchers | EngineSearchers | None = None
         # A FAISS structure that this process's writes brought up to (generation); private, so changed in
         # place until it is loaded as part of a Searchers.
         self._prepared: tuple[int, object] | None = None
@@ -105,8 +129,12 @@ class Index:
     # ---------------------------------------------------------------- opening
 
     @classmethod
-    def open(cls, path: Path, model_name: str, dim: int, create: bool = True) -> Index:
+    def open(
+        cls, path: Path, model_name: str, dim: int, create: bool = True, backend: BackendChoice | None = None
+    ) -> Index:
+        """`backend`: what searches the chunks (None: PRESSQA_SEARCH_BACKEND); an existing index refuses another."""
         path = Path(path)
+        backend = backend or from_settings()
         db_path = path / DB_NAME
         if not db_path.exists():
             if not create:
@@ -120,9 +148,19 @@ class Index:
                     f"Cannot create the index folder {path} ({exc.strerror or exc}): "
                     "pass --index (or set PRESSQA_INDEX to) a folder you may write to."
                 ) from exc
-        index = cls(path, Store(db_path, threading.RLock()), model_name, dim)
-        if index._store.check_model(path, model_name, dim, create):
+        index = cls(path, Store(db_path, threading.RLock()), model_name, dim, backend)
+        new = index._store.check_model(path, model_name, dim, create)
+        if new:
             search_files.drop_all(path)  # a new database counts generations from 0 again
+            search_files.drop_stale(path, bm25_weights.TERMS_PREFIX, 1 << 62)
+        try:
+            if check_backend(index._store.meta_value(META_KEY), backend.name, path, new):
+                index._store.set_meta_value(META_KEY, backend.name)
+                if backend.name == "milvus":
+                    index._milvus().drop()  # chunks of an earlier index at this URI: ids start again from 1
+        except BackendMismatchError:
+            index.close()
+            raise
         return index
 
     @staticmethod
@@ -131,7 +169,19 @@ class Index:
         return Store.stored_model(Path(str(path)) / DB_NAME)
 
     def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
         self._store.close()
+
+    def _milvus(self) -> MilvusChunks:
+        with self._lock:
+            if self._engine is None:
+                self._engine = MilvusChunks(self.backend.uri(self.path), self.dim)
+            return self._engine
+
+    @property
+    def on_engine(self) -> bool:
+        return self.backend.name == "milvus"
 
     @property
     def generation(self) -> int:
@@ -191,6 +241,10 @@ class Index:
 
     def read_again(self, reader_name: str, release_ids: Sequence[str]) -> None:
         self._store.read_again(reader_name, release_ids)
+        if self.on_engine and reader_name == date_table.NAME:  # the engine keeps each chunk's event day
+            chunk_ids = [c.id for rid in release_ids for c in self._store.release_chunks(rid)]
+            with self._store.reading() as view:
+                send(self._milvus(), view.engine_rows(chunk_ids), len(chunk_ids))
 
     def event_days(self, release_ids: Iterable[str]) -> dict[str, tuple[date, int | None, int | None]]:
         """The day each release's main event happened (embeddings/date_table.py), with the span stating it
@@ -289,16 +343,27 @@ class Index:
         if not pending:
             return
         with self._lock:
-            self._prepare_dense(self._store.write(pending))
+            written = self._store.write(pending)
+            self._apply_to_engine(written) if self.on_engine else self._prepare_dense(written)
 
     def remove(self, release_id: str) -> bool:
         with self._lock:
             written = self._store.remove(release_id)
             if written is None:
                 return False
-            self._prepare_dense(written)
+            self._apply_to_engine(written) if self.on_engine else self._prepare_dense(written)
         self.save()
         return True
+
+    def _apply_to_engine(self, written: Written) -> None:
+        """Applies a committed write to the engine; it counts as level only if it was before the write."""
+        was_level = self._store.meta_value(ENGINE_GENERATION) == str(written.base_generation)
+        engine = self._milvus()
+        engine.delete(written.removed)
+        with self._store.reading() as view:
+            send(engine, view.engine_rows(written.added_ids), len(written.added_ids))
+        if was_level:
+            self._store.set_meta_value(ENGINE_GENERATION, str(written.generation))
 
     def _prepare_dense(self, written: Written) -> None:
         """Applies a committed write to a copy of the FAISS structure, so the next load need not rebuild it.
@@ -321,7 +386,7 @@ class Index:
 
     # ---------------------------------------------------------------- search structures
 
-    def searchers(self) -> Searchers:
+    def searchers(self) -> Searchers | EngineSearchers:
         """FAISS and BM25 of the database's current generation, whoever committed it.
 
         One generation read when nothing changed; otherwise that generation's files are loaded (rebuilt from
@@ -335,13 +400,32 @@ class Index:
             current = self._searchers
             if current is not None and current.generation == self.generation:
                 return current  # another thread loaded it while this one waited
-            with self._lock:
-                prepared, self._prepared = self._prepared, None  # shared from here on: never changed again
-            with self._store.reading() as view:
-                loaded = search_files.load(self.path, view, self.dim, prepared, self._store.vectors_by_ids)
+            if self.on_engine:
+                loaded: Searchers | EngineSearchers = self._engine_searchers()
+            else:
+                with self._lock:
+                    prepared, self._prepared = self._prepared, None  # shared from here on: never changed again
+                with self._store.reading() as view:
+                    loaded = search_files.load(self.path, view, self.dim, prepared, self._store.vectors_by_ids)
             with self._lock:
                 self._searchers = loaded
             return loaded
+
+    def _engine_searchers(self) -> EngineSearchers:
+        """The engine brought level with the store's current generation where it is not, and that generation's
+        term counts."""
+        engine = self._milvus()
+        with self._store.reading() as view:
+            if self._store.meta_value(ENGINE_GENERATION) != str(view.generation):
+                bring_level(engine, view)
+                self._store.set_meta_value(ENGINE_GENERATION, str(view.generation))
+            terms = load_or_build_terms(self.path, view)
+            generation = view.generation
+
+        def mentioning(name: str) -> set[str]:
+            return self._store.allowed_release_ids(Filters(mentions=name))
+
+        return EngineSearchers(generation, engine, terms, self._store.organisations_containing, mentioning)
 
     def dense(self):
         return self.searchers().dense
@@ -361,7 +445,7 @@ class Index:
         building them first. A process that has searched keeps them loaded (the web app after an upload);
         one that has not (`pressqa ingest`) writes them one at a time and holds neither.
         """
-        if self._searchers is not None or self._prepared is not None:
+        if self._searchers is not None or self._prepared is not None or self.on_engine:
             self.searchers()
             return
         with self._store.reading() as view:

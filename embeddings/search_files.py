@@ -35,6 +35,7 @@ from embeddings.dense import (
     search_dense,
     write_dense,
 )
+from embeddings.index_types import Filters
 from embeddings.lexical import LexicalIndex
 
 if TYPE_CHECKING:
@@ -57,9 +58,23 @@ class Searchers:
     lexical: LexicalIndex
     lookup: VectorLookup | None = None  # the store's float32 vectors, to re-score a graph's candidates
 
-    def dense_search(self, vector: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    # The SearchBackend of embeddings/search_backend.py; `filters` is the restriction `allowed` already holds.
+
+    def dense_search(
+        self, vector: np.ndarray, n: int, allowed: np.ndarray | None = None, filters: Filters | None = None
+    ) -> list[tuple[int, float]]:
         """The `n` chunks nearest to a unit vector, as (chunk id, inner product), optionally among `allowed`."""
         return search_dense(self.dense, vector, n, allowed, self.lookup)
+
+    def lexical_search(
+        self, query: str, n: int, allowed: np.ndarray | None = None, filters: Filters | None = None
+    ) -> list[tuple[int, float]]:
+        return self.lexical.search(query, n, allowed)
+
+    def token_search(
+        self, tokens: list[str], n: int, allowed: np.ndarray | None = None, filters: Filters | None = None
+    ) -> list[tuple[int, float]]:
+        return self.lexical.search_tokens(tokens, n, allowed)
 
 
 def load(

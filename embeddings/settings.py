@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     span_first: bool = False
     span_check: bool = True
     choose_candidates: bool = True
+    # What searches the chunks (embeddings/search_backend.py): "local" FAISS and BM25 files beside the database,
+    # or "milvus", a Milvus collection at milvus_uri (none: Milvus Lite in the index folder's milvus.db). An
+    # index keeps the one it was built with. README, "Search on a vector engine".
+    search_backend: Literal["local", "milvus"] = "local"
+    milvus_uri: str | None = Field(None, min_length=1)
     host: str = Field("127.0.0.1", min_length=1)  # the web app's address; 127.0.0.1 keeps it on this machine
     port: int = Field(7860, ge=1, le=65535)
     auth: str | None = Field(None, pattern=r"^(?:[^:]+:.+)?$")  # USER:PASS login for the web app; empty: none

@@ -147,6 +147,17 @@ def _vector_sample(db: sqlite3.Connection, dim: int, n: int) -> np.ndarray:
     return np.frombuffer(b"".join(r[0] for r in rows), dtype=np.float32).reshape(len(rows), dim)
 
 
+def _engine_rows(db: sqlite3.Connection, where: str = "", params: Sequence[object] = ()) -> Iterator[tuple]:
+    """(chunk id, release id, title + chunk text, vector bytes, date, organisation, event day) in id order: what
+    a search engine keeps of each chunk."""
+    yield from db.execute(
+        "SELECT c.id, c.release_id, r.title || char(10) || c.text, c.vector, r.date, r.organisation, d.event_day "
+        "FROM chunks c JOIN releases r ON r.id = c.release_id LEFT JOIN date_scans d ON d.release_id = r.id "
+        f"{where} ORDER BY c.id",
+        params,
+    )
+
+
 def _lexical_rows(db: sqlite3.Connection) -> Iterator[tuple[int, str]]:
     """(chunk id, title + chunk text) in id order, one row at a time."""
     rows = db.execute("SELECT c.id, r.title, c.text FROM chunks c JOIN releases r ON r.id = c.release_id ORDER BY c.id")
@@ -175,6 +186,19 @@ class StoreView:
     def vector_sample(self, dim: int, n: int) -> np.ndarray:
         """About `n` vectors spread over the store, for training the graph's 8-bit codes."""
         return _vector_sample(self._db, dim, n)
+
+    def chunk_ids(self) -> np.ndarray:
+        return np.fromiter((r[0] for r in self._db.execute("SELECT id FROM chunks ORDER BY id")), dtype=np.int64)
+
+    def engine_rows(self, chunk_ids: Sequence[int] | None = None) -> Iterator[tuple]:
+        """What a search engine keeps of each chunk (`_engine_rows`): of these chunks, or of all."""
+        if chunk_ids is None:
+            yield from _engine_rows(self._db)
+            return
+        ids = list(chunk_ids)
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            yield from _engine_rows(self._db, f"WHERE c.id IN ({','.join('?' * len(part))})", part)
 
     def lexical_rows(self) -> Iterator[tuple[int, str]]:
         """Every chunk id and the text BM25 indexes for it (the release title, then the chunk), in id order."""
@@ -315,6 +339,15 @@ class Store:
             self._db.close()
 
     # ---------------------------------------------------------------- metadata
+
+    def meta_value(self, key: str) -> str | None:
+        with self.lock:
+            return self._meta().get(key)
+
+    def set_meta_value(self, key: str, value: str) -> None:
+        """One metadata value, in a transaction of its own that leaves the generation as it is."""
+        with self.lock, self._transaction():
+            self._set_meta(key, value)
 
     def _meta(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
@@ -471,6 +504,15 @@ class Store:
         with self.lock:
             sql = f"SELECT r.id FROM releases r LEFT JOIN date_scans d ON d.release_id = r.id WHERE {where}"
             return {row[0] for row in self._db.execute(sql, params)}
+
+    def organisations_containing(self, part: str) -> list[str]:
+        """The stored organisations that contain `part`, case-insensitively (the organisation filter's rule)."""
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT organisation FROM releases WHERE instr(lower(coalesce(organisation, '')), ?) > 0",
+                (part.lower(),),
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def organisations(self) -> list[str]:
         rows = self._db.execute(

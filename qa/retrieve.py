@@ -75,8 +75,9 @@ class Retriever:
             allowed = self.index.allowed_chunk_ids(filters)
             if len(allowed) == 0:
                 return Retrieval([], timings)
-        # FAISS and BM25 of the index's current generation (reloaded if another process changed it), kept
-        # for this whole search while a later one may load newer ones.
+        # The searches of the index's current generation (FAISS and BM25 reloaded if another process changed
+        # it, or the vector engine brought level), kept for this whole search while a later one may load newer.
+        # A vector engine applies `filters` itself; FAISS and BM25 take the `allowed` chunk ids.
         searchers = self.index.searchers()
         n = self.config.candidates
         dense_hits: list[tuple[int, float]] = []
@@ -86,21 +87,20 @@ class Retriever:
             vector = self.encoder.encode_query(query)
             timings["embed_query"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            dense_hits = searchers.dense_search(vector, n, allowed)
+            dense_hits = searchers.dense_search(vector, n, allowed, filters)
             timings["dense"] = time.perf_counter() - t0
         exact_hits: list[tuple[int, float]] = []
         dated_hits: list[tuple[int, float]] = []
         asked = full_dates(query)[:3]  # the dates the question names
         if self.config.lexical:
             t0 = time.perf_counter()
-            lexical = searchers.lexical
-            lexical_hits = lexical.search(query, n, allowed)
+            lexical_hits = searchers.lexical_search(query, n, allowed, filters)
             codes = reference_codes(query)
             if codes:
-                exact_hits = lexical.search_tokens(codes, n, allowed)
+                exact_hits = searchers.token_search(codes, n, allowed, filters)
             dated = self._reported_on(asked, allowed)
             if dated is not None and len(dated):
-                dated_hits = lexical.search(query, n, dated)
+                dated_hits = searchers.lexical_search(query, n, dated)
             timings["lexical"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
