@@ -80,16 +80,16 @@ def test_a_cited_answer_and_a_refusal_come_through_the_server(server_engine) -> 
     assert generator.runtime == "server" and generator.describe().startswith(f"{ALIAS} at http://127.0.0.1:")
     assert generator.context_window() == 4096, "llama-cpp-python's server has no /props: the setting's"
     assert generator.count_tokens("The Millbrook Bridge repair will cost $4.8 million.") > 5  # the server counts
-    stream = server_engine.ask("How much will the Millbrook Bridge repair cost?", max_new_tokens=60)
+    stream = server_engine.ask("How much will the Millbrook Bridge repair cost?", max_new_tokens=24)
     pieces = list(stream)
     answer = stream.answer
     assert len(pieces) > 3, "the answer streams in pieces"
     assert answer.method == "model" and answer.found and "4.8 million" in answer.text
     assert answer.citations and answer.citations[0].passage.release_id == "riverton_bridge_repair"
     follow = server_engine.ask("And who voted against it?", history=[("How much will the Millbrook Bridge repair "
-                               "cost?", answer.text)], max_new_tokens=40)  # fmt: skip
+                               "cost?", answer.text)], max_new_tokens=24)  # fmt: skip
     assert "".join(follow) and follow.answer is not None, "a follow-up is rewritten and answered through it"
-    refused = server_engine.ask("What was the population of Mars in 1850?", max_new_tokens=40)
+    refused = server_engine.ask("What was the population of Mars in 1850?", max_new_tokens=24)
     "".join(refused)
     assert refused.raw, "the model on the server was asked, and said the releases do not say"
     assert not refused.answer.found and refused.answer.text.startswith("The indexed releases do not say")
