@@ -70,7 +70,7 @@ def _fits_in_memory(model: str) -> bool:
 def runtime_for(model: str, runtime: str = AUTO, quantize: bool = False) -> tuple[Runtime, str]:
     """The runtime for ``model`` (set or "auto") and why: llama.cpp for GGUF models where it is installed."""
     if is_server_model(model):
-        return "server", "an OpenAI-compatible server"
+        return "server", "set"  # the model names its server: nothing to choose
     if runtime != AUTO:
         return check_runtime(runtime), "set"
     path = Path(model).expanduser()
