@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from platformdirs import user_cache_dir, user_data_dir
-from pydantic import Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "PRESSQA_"
@@ -74,8 +74,11 @@ class Settings(BaseSettings):
     # A model on an OpenAI-compatible server (model "openai:http://HOST:PORT/v1#MODEL", qa/server_model.py):
     # the API key sent as a Bearer token, the seconds to wait for each piece of an answer, the context the
     # server was started with (prompts are trimmed to fit it; llama-cpp-python's server defaults to 2048,
-    # and the README starts it with 4096), and the answers one app process asks of it at once.
-    server_api_key: str | None = None
+    # and the README starts it with 4096), and the answers one app process asks of it at once. The key is also
+    # read from PRESSQA_OPENAI_API_KEY, the name the OpenAI-style clients' users look for.
+    server_api_key: str | None = Field(
+        None, validation_alias=AliasChoices("server_api_key", "PRESSQA_SERVER_API_KEY", "PRESSQA_OPENAI_API_KEY")
+    )
     server_timeout_s: float = Field(120.0, gt=0, le=3600)
     server_context: int = Field(4096, ge=512)
     server_requests: int = Field(4, ge=1, le=64)

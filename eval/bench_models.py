@@ -57,6 +57,8 @@ def check_runnable(runs: Sequence[ModelRun]) -> None:
     from qa.models import REGISTRY
 
     for run in runs:
+        if run.runtime == "server":
+            continue  # a model on a server: its first answer says whether the server is there
         if run.model not in REGISTRY and not Path(run.model).expanduser().exists():
             raise ValueError(f"--models: unknown model {run.model!r}: use one of {', '.join(REGISTRY)} or a local path")
         if run.runtime == "llama.cpp" and not available():
@@ -84,6 +86,8 @@ def weight_bytes(generator: TextGenerator) -> tuple[int | None, str]:
         return gguf_weight_bytes(generator.path), "GGUF tensors, input embeddings only if tied"
     if isinstance(generator, Generator):
         return torch_weight_bytes(generator.model), "torch parameters, input embeddings only if tied"
+    if generator.runtime == "server":
+        return None, "on a server: its weights are not read here"
     return None, "unknown runtime"
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from qa.models import REGISTRY, available_models
 from qa.runtime import Runtime, check_runtime, physical_cores
-from qa.server_model import is_server_model
+from qa.server_model import describe_server_model, is_server_model
 
 AUTO = "auto"
 # By answer quality, best first (DOJ dev, right and cited: 1.5B 75.0% in llama.cpp, 0.5B 51.5%).
@@ -38,7 +38,10 @@ class ModelChoice:
     reason: str  # why, in a few words, for the start-up line
 
     def describe(self, threads: int | None = None) -> str:
-        """``qwen2.5-1.5b (llama.cpp, Q4_K_M, 2 threads)``: what answers, before anything loads."""
+        """``qwen2.5-1.5b (llama.cpp, Q4_K_M, 2 threads)``: what answers, before anything loads; a model on a
+        server as ServerGenerator.describe() names it, without asking the server anything."""
+        if self.runtime == "server":
+            return describe_server_model(self.model)
         spec = REGISTRY.get(self.model)
         parts = [self.runtime]
         if self.runtime == "llama.cpp" and spec is not None:
@@ -67,7 +70,7 @@ def _fits_in_memory(model: str) -> bool:
 def runtime_for(model: str, runtime: str = AUTO, quantize: bool = False) -> tuple[Runtime, str]:
     """The runtime for ``model`` (set or "auto") and why: llama.cpp for GGUF models where it is installed."""
     if is_server_model(model):
-        return "server", "an OpenAI-compatible server"
+        return "server", "set"  # the model names its server: nothing to choose
     if runtime != AUTO:
         return check_runtime(runtime), "set"
     path = Path(model).expanduser()

@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from typing import Literal, Protocol, get_args, runtime_checkable
 
 Runtime = Literal["transformers", "llama.cpp", "server"]
-# The runtimes a setting or a bench entry can name; "server" follows from an "openai:" model name
-# (qa/server_model.py), never from PRESSQA_RUNTIME.
-RUNTIMES: tuple[str, ...] = tuple(r for r in get_args(Runtime) if r != "server")
+RUNTIMES: tuple[str, ...] = get_args(Runtime)
+# The runtimes that load a model into this process; "server" is chosen by the model's name alone
+# (openai:http://HOST:PORT/v1#MODEL, qa/server_model.py), never set on its own.
+LOCAL_RUNTIMES: tuple[str, ...] = ("transformers", "llama.cpp")
 DEFAULT_RUNTIME: Runtime = "transformers"
 
 # Prompt + answer budget. Qwen2.5 accepts 32k tokens, but on a CPU prefill cost and KV-cache memory grow
@@ -64,8 +65,11 @@ class TextGenerator(Protocol):
 
 
 def check_runtime(runtime: str) -> Runtime:
-    if runtime not in RUNTIMES:
-        raise ValueError(f"unknown runtime {runtime!r}: use one of {', '.join(RUNTIMES)}")
+    """A runtime that loads a model here; ValueError (one line) for any other."""
+    if runtime == "server":
+        raise ValueError("the server runtime comes with a server model: name it openai:http://HOST:PORT/v1#MODEL")
+    if runtime not in LOCAL_RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r}: use one of {', '.join(LOCAL_RUNTIMES)}")
     return runtime  # type: ignore[return-value]
 
 

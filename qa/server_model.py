@@ -8,7 +8,13 @@ HTTP error or something that is not a chat-completions stream, the answer ends w
 naming the server. No lock: the server queues or batches the requests of every user itself.
 
 Prompt trimming needs token counts: llama.cpp's servers count them (`/extras/tokenize` in llama-cpp-python,
-`/tokenize` in llama-server); another server's are estimated from the text's length.
+`/tokenize` in llama-server); another server's are estimated from the text's length. The context window is
+the one llama-server reports (`/props`), else Settings.server_context.
+
+A stream that ends without a finish reason was cut short by the server, not finished: llama-cpp-python's
+server does that to a streaming answer whenever another request comes in (its --interrupt_requests, on by
+default), ending it with a plain [DONE]. Such an answer ends with the one-line error instead of passing
+for a whole one.
 """
 
 from __future__ import annotations
@@ -30,9 +36,10 @@ from qa.runtime import Messages, Runtime
 logger = logging.getLogger(__name__)
 
 PREFIX = "openai:"
-# Characters a token, for a server that cannot count them: the packaged Qwen2.5 tokenizer gives 4.3 on
-# DOJ release text (61,563 chunks, 25.6M characters); 3.5 errs towards trimming a prompt too much rather
-# than overflowing the server's context.
+# Characters a token, for a server that cannot count them: the packaged Qwen2.5 tokenizer (the same in the
+# 0.5B and 1.5B GGUFs) gives 4.3 on DOJ release text (61,563 chunks, 25.6M characters) and 4.19 on the 14
+# bundled sample releases (30,042 characters, 7,164 tokens; 3.57 to 4.49 a release); 3.5, below every
+# release measured, errs towards trimming a prompt too much rather than overflowing the server's context.
 CHARS_PER_TOKEN = 3.5
 # Tokens a chat message adds around its content in the ChatML template of Qwen2.5 ("<|im_start|>user\n"
 # ... "<|im_end|>\n"), and the reply's opening.
@@ -40,6 +47,10 @@ MESSAGE_TOKENS = 5
 REPLY_TOKENS = 3
 # Pause before the one retry of a dropped connection: long enough for a restarting server's socket.
 RETRY_PAUSE_S = 0.5
+# Failures of the connection itself, before or during a stream: worth one more try when no text came yet.
+# (httpx.NetworkError covers connect, read, write and close errors; a connect timeout is a dropped
+# connection too, not a slow model.)
+DROPPED = (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ConnectTimeout)
 _NOT_LOOKED_FOR = "?"
 
 
@@ -73,6 +84,12 @@ def is_server_model(name: str) -> bool:
     return name.startswith(PREFIX)
 
 
+def describe_server_model(name: str, model: str | None = None) -> str:
+    """``qwen at http://127.0.0.1:8080/v1 (OpenAI-compatible server)``; `model` where the server named it."""
+    spec = ServerSpec.parse(name)
+    return f"{model or spec.model or 'its first model'} at {spec.base_url} (OpenAI-compatible server)"
+
+
 class ServerGenerator:
     """A chat model behind an OpenAI-compatible server. Thread-safe: each answer is its own request."""
 
@@ -85,6 +102,7 @@ class ServerGenerator:
         # The timeout bounds connecting and each wait for data, not a whole streamed answer.
         self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s, connect=10.0))
         self._context = context
+        self._server_context: int | str | None = _NOT_LOOKED_FOR  # llama-server's /props n_ctx; None: none
         self._count_route: str | None = _NOT_LOOKED_FOR  # the server's tokenize route; None: it has none
         self._model: str | None = self.spec.model or None
         self._lock = threading.Lock()
@@ -92,7 +110,7 @@ class ServerGenerator:
     # ------------------------------------------------------------ what the answer code asks
 
     def describe(self) -> str:
-        return f"{self.model} at {self.spec.base_url} (OpenAI-compatible server)"
+        return describe_server_model(self.name, self.model)
 
     @property
     def model(self) -> str:
@@ -106,7 +124,10 @@ class ServerGenerator:
         return self._model
 
     def context_window(self) -> int:
-        return self._context
+        """The context llama-server reports it was started with (`/props`), else the setting's."""
+        if self._server_context == _NOT_LOOKED_FOR:
+            self._server_context = self._props_context()
+        return self._server_context if isinstance(self._server_context, int) else self._context
 
     def count_tokens(self, text: str) -> int:
         counted = self._server_count(text)
@@ -144,27 +165,38 @@ class ServerGenerator:
             "repeat_penalty": 1.0,
             "stream": True,
         }
+        where = self.spec.base_url
         for attempt in (1, 2):
             produced = False
             try:
-                with self._client.stream("POST", f"{self.spec.base_url}/chat/completions", json=body) as response:
+                with self._client.stream("POST", f"{where}/chat/completions", json=body) as response:
                     self._check(response)
-                    for piece in self._events(response):
+                    events = _Events(response, where)
+                    for piece in events:
                         produced = True
                         yield piece
                         if stop is not None and stop.is_set():
                             return
-                return
-            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                    if events.finished:
+                        return
+                    if produced or attempt == 2:
+                        raise ServerModelError(
+                            f"the model server at {where} ended the answer before its end (llama-cpp-python's "
+                            "server does so when another request comes in: start it with --interrupt_requests False)"
+                        )
+                    logger.warning("model server %s ended a stream before any text; trying once more", where)
+            except DROPPED as exc:
                 if produced or attempt == 2:
                     what = "stopped answering" if produced else "cannot be reached"
-                    raise ServerModelError(f"the model server at {self.spec.base_url} {what}: {_reason(exc)}") from exc
-                logger.warning("model server %s: %s; trying once more", self.spec.base_url, _reason(exc))
-                time.sleep(RETRY_PAUSE_S)
+                    raise ServerModelError(f"the model server at {where} {what}: {_reason(exc)}") from exc
+                logger.warning("model server %s: %s; trying once more", where, _reason(exc))
             except httpx.TimeoutException as exc:
                 raise ServerModelError(
-                    f"the model server at {self.spec.base_url} sent nothing for {self._client.timeout.read:.0f} s"
+                    f"the model server at {where} sent nothing for {self._client.timeout.read:.0f} s"
                 ) from exc
+            except httpx.HTTPError as exc:  # anything else httpx refuses (a redirect loop, a bad response)
+                raise ServerModelError(f"the model server at {where} failed: {_reason(exc)}") from exc
+            time.sleep(RETRY_PAUSE_S)
 
     def _check(self, response: httpx.Response) -> None:
         if response.status_code != 200:
@@ -179,28 +211,6 @@ class ServerGenerator:
                 f"the model server at {self.spec.base_url} answered {kind or 'no content type'}, not a "
                 "chat-completions stream: is it an OpenAI-compatible /v1 address?"
             )
-
-    def _events(self, response: httpx.Response) -> Iterator[str]:
-        """The text of each server-sent chat-completion chunk, until [DONE]."""
-        for line in response.iter_lines():
-            if not line.startswith("data:"):
-                continue  # blank separators, comments, event names
-            data = line[len("data:") :].strip()
-            if data == "[DONE]":
-                return
-            try:
-                chunk = json.loads(data)
-                choice = chunk["choices"][0] if chunk.get("choices") else {}
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise ServerModelError(
-                    f"the model server at {self.spec.base_url} sent something other than a chat-completion "
-                    f"chunk: {data[:120]}"
-                ) from exc
-            if isinstance(chunk, dict) and chunk.get("error"):
-                raise ServerModelError(f"the model server at {self.spec.base_url} reported: {chunk['error']}")
-            text = (choice.get("delta") or {}).get("content") if isinstance(choice, dict) else None
-            if text:
-                yield text
 
     def _server_count(self, text: str) -> int | None:
         """Tokens the server counts for `text`, or None where it offers no tokenizer (then kept as None)."""
@@ -223,6 +233,17 @@ class ServerGenerator:
                     CHARS_PER_TOKEN)  # fmt: skip
         return None
 
+    def _props_context(self) -> int | None:
+        """llama-server's context per request slot (`/props` default_generation_settings.n_ctx); None where the
+        server has no such route (llama-cpp-python's, vLLM, Ollama)."""
+        try:
+            response = self._client.get(f"{self.spec.root}/props")
+            data = response.json() if response.status_code == 200 else None
+            n_ctx = data.get("default_generation_settings", {}).get("n_ctx") if isinstance(data, dict) else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None
+        return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None
+
     def _get_json(self, url: str) -> Any:
         try:
             response = self._client.get(url)
@@ -238,6 +259,42 @@ class ServerGenerator:
                 f"the model server at {self.spec.base_url} answered something that is not JSON: is it an "
                 "OpenAI-compatible /v1 address?"
             ) from exc
+
+
+class _Events:
+    """The text of each server-sent chat-completion chunk of `response`, until [DONE]; `finished` tells
+    whether a chunk gave a finish reason ("stop", "length"), as every complete OpenAI stream does."""
+
+    def __init__(self, response: httpx.Response, where: str):
+        self.response = response
+        self.where = where
+        self.finished = False
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.response.iter_lines():
+            if not line.startswith("data:"):
+                continue  # blank separators, comments, event names
+            data = line[len("data:") :].strip()
+            if data == "[DONE]":
+                return
+            try:
+                chunk = json.loads(data)
+                choice = chunk["choices"][0] if chunk.get("choices") else {}
+            except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+                raise ServerModelError(
+                    f"the model server at {self.where} sent something other than a chat-completion chunk: "
+                    f"{' '.join(data.split())[:120]}"
+                ) from exc
+            if chunk.get("error"):
+                error = " ".join(str(chunk["error"]).split())[:200]
+                raise ServerModelError(f"the model server at {self.where} reported: {error}")
+            if not isinstance(choice, dict):
+                continue
+            if choice.get("finish_reason"):
+                self.finished = True
+            text = (choice.get("delta") or {}).get("content")
+            if text:
+                yield text
 
 
 def _reason(exc: Exception) -> str:

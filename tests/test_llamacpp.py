@@ -65,8 +65,10 @@ def test_runtime_setting_reads_the_environment(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_unknown_runtime_is_refused() -> None:
-    assert set(RUNTIMES) == {"transformers", "llama.cpp"}
+    assert set(RUNTIMES) == {"transformers", "llama.cpp", "server"}
     assert check_runtime("llama.cpp") == "llama.cpp"
+    with pytest.raises(ValueError, match="openai:http://HOST:PORT/v1#MODEL"):
+        check_runtime("server")  # only a server model's name chooses it
     with pytest.raises(ValueError, match="unknown runtime 'vllm'"):
         get_generator(DEFAULT, Path("/nonexistent"), runtime="vllm")
 

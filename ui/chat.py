@@ -155,6 +155,8 @@ def _announce_loading(stream: AnswerStream, emit: Emit) -> None:
 
 def _load_model(engine: Engine, options: Options, emit: Emit) -> None:
     """Loads the model as a step of its own, so a first question's long wait is named for what it is."""
+    if engine.choice(options.model).runtime == "server":
+        return  # nothing to load: the server holds the model
     emit("status", "Loading the language model (the first question takes longer)…")
     engine.generator(options.model)
 

@@ -52,7 +52,11 @@ app = PressqaApp(
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder (default: $PRESSQA_INDEX or per-user).")]
 ModelOpt = Annotated[
     str | None,
-    typer.Option("--model", help="auto, qwen2.5-1.5b, qwen2.5-0.5b, a local .gguf file or Hugging Face model folder."),
+    typer.Option(
+        "--model",
+        help="auto, qwen2.5-1.5b, qwen2.5-0.5b, a local .gguf file or Hugging Face model folder, or a model on an "
+        "OpenAI-compatible server: openai:http://HOST:PORT/v1#MODEL.",
+    ),
 ]
 RuntimeOpt = Annotated[str | None, typer.Option("--runtime", help="auto, llama.cpp or transformers.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
