@@ -72,10 +72,11 @@ class Settings(BaseSettings):
     # llama-cpp-python is installed. See qa/runtime.py and qa/choice.py.
     runtime: Literal["auto", "llama.cpp", "transformers"] = "auto"
     # A model on an OpenAI-compatible server (model "openai:http://HOST:PORT/v1#MODEL", qa/server_model.py):
-    # the API key sent as a Bearer token, the seconds to wait for each piece of an answer, the context the
-    # server was started with (prompts are trimmed to fit it; llama-cpp-python's server defaults to 2048,
-    # and the README starts it with 4096), and the answers one app process asks of it at once. The key is also
-    # read from PRESSQA_OPENAI_API_KEY, the name the OpenAI-style clients' users look for.
+    # the API key sent as a Bearer token (also read from PRESSQA_OPENAI_API_KEY, the name the OpenAI-style
+    # clients' users look for), the seconds to wait for each piece of an answer, the context the server was
+    # started with (its context_window() where the server reports none through /props; llama-cpp-python's
+    # server defaults to 2048, the README starts it with 4096), and the answers one app process asks of it
+    # at once.
     server_api_key: str | None = Field(
         None, validation_alias=AliasChoices("server_api_key", "PRESSQA_SERVER_API_KEY", "PRESSQA_OPENAI_API_KEY")
     )
