@@ -474,6 +474,9 @@ class FakeEngine:
     def generator(self, model: str | None = None) -> None:
         return None
 
+    def choice(self, model: str | None = None) -> SimpleNamespace:
+        return SimpleNamespace(model=model or "qwen2.5-0.5b", runtime="llama.cpp")
+
     def check_question(self, question: str) -> str:
         return question
 
