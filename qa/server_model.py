@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import httpx
@@ -102,10 +103,8 @@ class ServerGenerator:
         # The timeout bounds connecting and each wait for data, not a whole streamed answer.
         self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s, connect=10.0))
         self._context = context
-        self._server_context: int | str | None = _NOT_LOOKED_FOR  # llama-server's /props n_ctx; None: none
         self._count_route: str | None = _NOT_LOOKED_FOR  # the server's tokenize route; None: it has none
         self._model: str | None = self.spec.model or None
-        self._lock = threading.Lock()
 
     # ------------------------------------------------------------ what the answer code asks
 
@@ -125,9 +124,7 @@ class ServerGenerator:
 
     def context_window(self) -> int:
         """The context llama-server reports it was started with (`/props`), else the setting's."""
-        if self._server_context == _NOT_LOOKED_FOR:
-            self._server_context = self._props_context()
-        return self._server_context if isinstance(self._server_context, int) else self._context
+        return self._props_context or self._context
 
     def count_tokens(self, text: str) -> int:
         counted = self._server_count(text)
@@ -227,15 +224,15 @@ class ServerGenerator:
             if isinstance(tokens, list):
                 self._count_route = route
                 return len(tokens)
-        with self._lock:
-            self._count_route = None
+        self._count_route = None
         logger.info("model server %s counts no tokens: estimating %.1f characters a token", self.spec.base_url,
                     CHARS_PER_TOKEN)  # fmt: skip
         return None
 
+    @cached_property
     def _props_context(self) -> int | None:
-        """llama-server's context per request slot (`/props` default_generation_settings.n_ctx); None where the
-        server has no such route (llama-cpp-python's, vLLM, Ollama)."""
+        """llama-server's context per request slot (`/props` default_generation_settings.n_ctx), asked once;
+        None where the server has no such route (llama-cpp-python's, vLLM, Ollama)."""
         try:
             response = self._client.get(f"{self.spec.root}/props")
             data = response.json() if response.status_code == 200 else None
